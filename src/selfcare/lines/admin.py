@@ -1,0 +1,125 @@
+"""Subscribers in the back office. Status, tariff and money fields change only through services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from selfcare.backoffice.auditing import AuditedModelAdmin
+from selfcare.identity.services import actor_of
+from selfcare.lines import services
+from selfcare.lines.models import Account, Customer, Line, LineStatus, ServiceAssignment, TariffAssignment
+
+
+@admin.register(Customer)
+class CustomerAdmin(AuditedModelAdmin):
+    list_display = ("name", "kind", "email", "language", "created_at")
+    list_filter = ("kind", "language")
+    search_fields = ("name", "email", "tax_id")
+    readonly_fields = ("created_at",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ("number", "customer", "kind", "credit_limit_minor", "currency")
+    list_filter = ("kind",)
+    search_fields = ("number", "customer__name")
+    list_select_related = ("customer",)
+    readonly_fields = (
+        "number",
+        "customer",
+        "kind",
+        "credit_limit_minor",
+        "currency",
+        "ledger_account",
+        "created_at",
+    )
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class TariffAssignmentInline(admin.TabularInline):
+    model = TariffAssignment
+    fields = ("tariff", "started_at", "ended_at", "actor")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ServiceAssignmentInline(TariffAssignmentInline):
+    model = ServiceAssignment  # type: ignore[assignment]
+    fields = ("service", "connected_at", "disconnected_at", "actor")
+    readonly_fields = fields
+
+
+@admin.register(Line)
+class LineAdmin(AuditedModelAdmin):
+    list_display = ("msisdn", "status", "tariff", "account", "region", "holder_name", "activated_at")
+    list_filter = ("status", "tariff", "region")
+    search_fields = ("=msisdn", "=iccid", "holder_name", "account__number")
+    list_select_related = ("tariff", "account", "region")
+    readonly_fields = (
+        "msisdn",
+        "iccid",
+        "imsi",
+        "account",
+        "tariff",
+        "status",
+        "status_changed_at",
+        "activated_at",
+    )
+    exclude = ("puk_hash",)
+    inlines = [TariffAssignmentInline, ServiceAssignmentInline]
+    actions = ["block_lines", "unblock_lines"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Line], search_term: str) -> Any:
+        # Staff type numbers as people say them; search by the normalised E.164 form too.
+        try:
+            normalized = services.normalize_number(search_term)
+        except Exception:  # not a number: fall back to the ordinary search
+            normalized = ""
+        if normalized:
+            return queryset.filter(msisdn=normalized), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.action(description=_("Block selected lines"))
+    def block_lines(self, request: HttpRequest, queryset: QuerySet[Line]) -> None:
+        for line in queryset:
+            services.set_line_status(
+                line,
+                status=LineStatus.BLOCKED_BY_SUBSCRIBER,
+                actor=actor_of(request.user),
+                reason="backoffice",
+            )
+        self.message_user(request, _("Lines blocked."), messages.SUCCESS)
+
+    @admin.action(description=_("Unblock selected lines"))
+    def unblock_lines(self, request: HttpRequest, queryset: QuerySet[Line]) -> None:
+        for line in queryset.filter(status=LineStatus.BLOCKED_BY_SUBSCRIBER):
+            services.set_line_status(
+                line, status=LineStatus.ACTIVE, actor=actor_of(request.user), reason="backoffice"
+            )
+        self.message_user(request, _("Lines unblocked."), messages.SUCCESS)

@@ -1,0 +1,338 @@
+"""Every write about customers, accounts and lines (DESIGN.md §5.2).
+
+Each function runs in one database transaction, locks the row it changes, and writes an audit row
+with the state before and after. Money effects of tariff and service changes (fees, previews) are
+added by the billing and cabinet features on top of these primitives.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from selfcare.identity.services import record_audit
+from selfcare.kit import clock
+from selfcare.kit.phone import InvalidPhoneNumber, normalize_msisdn
+from selfcare.kit.signing import keyed_hash
+from selfcare.ledger import services as ledger
+from selfcare.lines.errors import (
+    InvalidNumber,
+    LineTerminated,
+    NumberTaken,
+    ServiceAlreadyConnected,
+    ServiceExcludes,
+    ServiceNotAllowed,
+    ServiceNotConnected,
+    ServiceRequires,
+    TariffNotAvailable,
+)
+from selfcare.lines.models import (
+    Account,
+    AccountKind,
+    Customer,
+    CustomerKind,
+    Line,
+    LineStatus,
+    ServiceAssignment,
+    TariffAssignment,
+)
+
+if TYPE_CHECKING:
+    from selfcare.catalog.models import Region, Service, Tariff
+
+
+def hash_puk(puk: str) -> str:
+    # A keyed hash, not a password hash: PUK checks happen in bulk (applications with many numbers)
+    # and the key (never in the database) is what stops a dump from being brute-forced.
+    return keyed_hash(settings.SELFCARE_HASH_KEY, "puk", puk.strip())
+
+
+def check_puk(line: Line, puk: str) -> bool:
+    return bool(line.puk_hash) and hmac.compare_digest(line.puk_hash, hash_puk(puk))
+
+
+def normalize_number(raw: str) -> str:
+    try:
+        return normalize_msisdn(raw, settings.SELFCARE_PHONE_REGION)
+    except InvalidPhoneNumber as exc:
+        raise InvalidNumber() from exc
+
+
+def ledger_code_for(account_number: str) -> str:
+    return f"customer:{account_number}"
+
+
+def create_customer(
+    *,
+    name: str,
+    actor: str,
+    kind: str = CustomerKind.INDIVIDUAL,
+    email: str = "",
+    language: str | None = None,
+    tax_id: str = "",
+) -> Customer:
+    with transaction.atomic():
+        customer = Customer.objects.create(
+            kind=kind,
+            name=name,
+            email=email,
+            language=language or settings.LANGUAGE_CODE,
+            tax_id=tax_id,
+            created_at=clock.now(),
+        )
+        record_audit(
+            actor,
+            "customer.create",
+            subject_type="customer",
+            subject_id=customer.pk,
+            after={"kind": kind, "name": name},
+        )
+    return customer
+
+
+def open_account(
+    customer: Customer,
+    *,
+    actor: str,
+    kind: str = AccountKind.PREPAID,
+    credit_limit_minor: int = 0,
+    number: str | None = None,
+) -> Account:
+    """Open a money account for a customer, with its ledger account (floor = minus the credit limit)."""
+    if kind == AccountKind.PREPAID and credit_limit_minor:
+        raise ValueError("prepaid accounts have no credit limit")
+    with transaction.atomic():
+        for _attempt in range(5):
+            candidate = number or f"{secrets.randbelow(10**10):010d}"
+            try:
+                with transaction.atomic():
+                    ledger_account = ledger.open_account(
+                        ledger_code_for(candidate),
+                        kind="customer",
+                        currency=settings.SELFCARE_CURRENCY,
+                        name=customer.name[:200],
+                        floor_minor=-credit_limit_minor,
+                        overdraft_minor=settings.SELFCARE_USAGE_OVERDRAFT_MINOR
+                        if kind == AccountKind.PREPAID
+                        else 0,
+                    )
+                    account = Account.objects.create(
+                        number=candidate,
+                        customer=customer,
+                        kind=kind,
+                        credit_limit_minor=credit_limit_minor,
+                        currency=settings.SELFCARE_CURRENCY,
+                        ledger_account=ledger_account,
+                        created_at=clock.now(),
+                    )
+                break
+            except IntegrityError:
+                if number:
+                    raise
+        else:  # pragma: no cover - 5 collisions in 10^10 numbers
+            raise RuntimeError("could not allocate an account number")
+        record_audit(
+            actor,
+            "account.open",
+            subject_type="account",
+            subject_id=account.pk,
+            after={"number": account.number, "kind": kind, "credit_limit_minor": credit_limit_minor},
+        )
+    return account
+
+
+def set_credit_limit(account: Account, *, credit_limit_minor: int, actor: str) -> Account:
+    if account.kind != AccountKind.POSTPAID:
+        raise ValueError("only postpaid accounts have a credit limit")
+    if credit_limit_minor < 0:
+        raise ValueError("a credit limit is not negative")
+    with transaction.atomic():
+        locked = Account.objects.select_for_update().get(pk=account.pk)
+        before = locked.credit_limit_minor
+        ledger.set_account_limits(
+            locked.ledger_account_id, floor_minor=-credit_limit_minor, overdraft_minor=0
+        )
+        locked.credit_limit_minor = credit_limit_minor
+        locked.save(update_fields=["credit_limit_minor"])
+        record_audit(
+            actor,
+            "account.credit_limit",
+            subject_type="account",
+            subject_id=locked.pk,
+            before={"credit_limit_minor": before},
+            after={"credit_limit_minor": credit_limit_minor},
+        )
+    return locked
+
+
+def activate_line(
+    account: Account,
+    *,
+    msisdn: str,
+    iccid: str,
+    tariff: Tariff,
+    actor: str,
+    puk: str = "",
+    imsi: str | None = None,
+    region: Region | None = None,
+    holder_name: str = "",
+) -> Line:
+    number = normalize_number(msisdn)
+    if not tariff.is_active:
+        raise TariffNotAvailable()
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            line = Line.objects.create(
+                msisdn=number,
+                iccid=iccid,
+                imsi=imsi,
+                puk_hash=hash_puk(puk) if puk else "",
+                region=region,
+                account=account,
+                tariff=tariff,
+                status=LineStatus.ACTIVE,
+                status_changed_at=now,
+                holder_name=holder_name,
+                activated_at=now,
+            )
+            TariffAssignment.objects.create(line=line, tariff=tariff, started_at=now, actor=actor)
+            record_audit(
+                actor,
+                "line.activate",
+                subject_type="line",
+                subject_id=line.pk,
+                after={"msisdn": number, "tariff": tariff.code, "account": account.number},
+            )
+    except IntegrityError as exc:
+        raise NumberTaken() from exc
+    return line
+
+
+def _lock_line(line: Line) -> Line:
+    locked = Line.objects.select_for_update().select_related("tariff").get(pk=line.pk)
+    if locked.status == LineStatus.TERMINATED:
+        raise LineTerminated()
+    return locked
+
+
+def set_line_status(line: Line, *, status: str, actor: str, reason: str = "") -> Line:
+    with transaction.atomic():
+        locked = Line.objects.select_for_update().get(pk=line.pk)
+        before = locked.status
+        if before == status:
+            return locked
+        if before == LineStatus.TERMINATED:
+            raise LineTerminated()
+        locked.status = status
+        locked.status_changed_at = clock.now()
+        locked.save(update_fields=["status", "status_changed_at"])
+        record_audit(
+            actor,
+            "line.status",
+            subject_type="line",
+            subject_id=locked.pk,
+            before={"status": before},
+            after={"status": status, "reason": reason},
+        )
+    return locked
+
+
+def assign_tariff(line: Line, *, tariff: Tariff, actor: str, effective: datetime | None = None) -> Line:
+    """Switch the line's tariff from `effective` (default now) and keep the history."""
+    if not tariff.is_active:
+        raise TariffNotAvailable()
+    when = effective or clock.now()
+    with transaction.atomic():
+        locked = _lock_line(line)
+        before = locked.tariff.code
+        if locked.tariff_id == tariff.pk:
+            return locked
+        TariffAssignment.objects.filter(line=locked, ended_at__isnull=True).update(ended_at=when)
+        TariffAssignment.objects.create(line=locked, tariff=tariff, started_at=when, actor=actor)
+        locked.tariff = tariff
+        locked.save(update_fields=["tariff"])
+        record_audit(
+            actor,
+            "line.tariff",
+            subject_type="line",
+            subject_id=locked.pk,
+            before={"tariff": before},
+            after={"tariff": tariff.code},
+        )
+    return locked
+
+
+def check_service_rules(line: Line, service: Service, connected_ids: set[int]) -> None:
+    """Raise the first rule the connection would break: open, allowed tariffs, excludes, requires."""
+    if not (service.is_active and service.is_open):
+        raise ServiceNotAllowed()
+    allowed = {t.pk for t in service.allowed_tariffs.all()}
+    if allowed and line.tariff_id not in allowed:
+        raise ServiceNotAllowed()
+    for other in service.excludes.all():
+        if other.pk in connected_ids:
+            raise ServiceExcludes(other=other.display_name)
+    for required in service.requires.all():
+        if required.pk not in connected_ids:
+            raise ServiceRequires(required=required.display_name)
+
+
+def connected_service_ids(line: Line) -> set[int]:
+    return set(
+        ServiceAssignment.objects.filter(line=line, disconnected_at__isnull=True).values_list(
+            "service_id", flat=True
+        )
+    )
+
+
+def connect_service(line: Line, *, service: Service, actor: str) -> ServiceAssignment:
+    with transaction.atomic():
+        locked = _lock_line(line)
+        connected = connected_service_ids(locked)
+        if service.pk in connected:
+            raise ServiceAlreadyConnected()
+        check_service_rules(locked, service, connected)
+        assignment = ServiceAssignment.objects.create(
+            line=locked, service=service, connected_at=clock.now(), actor=actor
+        )
+        record_audit(
+            actor,
+            "line.service.connect",
+            subject_type="line",
+            subject_id=locked.pk,
+            after={"service": service.code},
+        )
+    return assignment
+
+
+def disconnect_service(line: Line, *, service: Service, actor: str) -> ServiceAssignment:
+    with transaction.atomic():
+        locked = _lock_line(line)
+        assignment = (
+            ServiceAssignment.objects.select_for_update()
+            .filter(line=locked, service=service, disconnected_at__isnull=True)
+            .first()
+        )
+        if assignment is None:
+            raise ServiceNotConnected()
+        dependants = ServiceAssignment.objects.filter(
+            line=locked, disconnected_at__isnull=True, service__requires=service
+        ).exists()
+        if dependants:
+            raise ServiceNotAllowed()
+        assignment.disconnected_at = clock.now()
+        assignment.save(update_fields=["disconnected_at"])
+        record_audit(
+            actor,
+            "line.service.disconnect",
+            subject_type="line",
+            subject_id=locked.pk,
+            before={"service": service.code},
+        )
+    return assignment

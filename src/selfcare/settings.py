@@ -1,0 +1,188 @@
+"""Django settings, read from the environment (see docs/configuration.md for every variable).
+
+Production is the default: no debug, secure cookies, HSTS. `selfcare demo` sets SELFCARE_DEMO=1,
+which relaxes only what a person trying it on http://127.0.0.1 needs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.numbers import get_currency_precision
+from django.utils.translation import gettext_lazy as _
+
+from selfcare.config import (
+    database_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    secret_key,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(env_str("SELFCARE_DATA_DIR", "var")).resolve()
+
+DEMO = env_bool("SELFCARE_DEMO")
+DEBUG = env_bool("SELFCARE_DEBUG")
+SECRET_KEY = secret_key(data_dir=DATA_DIR, generated_allowed=DEMO or DEBUG)
+# Key for the keyed hashes of stored codes (PUK, one-time codes). Separate from SECRET_KEY so the
+# latter can be rotated without invalidating every stored PUK hash.
+SELFCARE_HASH_KEY = env_str("SELFCARE_HASH_KEY") or SECRET_KEY
+
+ALLOWED_HOSTS = env_list(
+    "SELFCARE_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if (DEMO or DEBUG) else []
+)
+CSRF_TRUSTED_ORIGINS = env_list("SELFCARE_CSRF_TRUSTED_ORIGINS", [])
+
+# --- Operator -------------------------------------------------------------------------------------
+SELFCARE_OPERATOR_NAME = env_str("SELFCARE_OPERATOR_NAME", "Selfcare Mobile")
+SELFCARE_CURRENCY = env_str("SELFCARE_CURRENCY", "RUB").upper()
+SELFCARE_CURRENCY_DIGITS = get_currency_precision(SELFCARE_CURRENCY)
+SELFCARE_PHONE_REGION = env_str("SELFCARE_PHONE_REGION", "RU").upper()
+SELFCARE_HELP_NUMBER = env_str("SELFCARE_HELP_NUMBER", "636")
+# How far below the floor a prepaid account may go for usage that already happened on the network
+# before it could be rated (calls in flight). Everything else stops at the floor.
+SELFCARE_USAGE_OVERDRAFT_MINOR = env_int("SELFCARE_USAGE_OVERDRAFT_MINOR", 10_000)
+
+TIME_ZONE = env_str("SELFCARE_TIME_ZONE", "Europe/Moscow")
+USE_TZ = True
+USE_I18N = True
+LANGUAGES = [
+    (code, name)
+    for code, name in [("en", _("English")), ("ru", _("Russian")), ("fa", _("Persian"))]
+    if code in env_list("SELFCARE_LANGUAGES", ["en", "ru", "fa"])
+]
+LANGUAGE_CODE = env_str("SELFCARE_LANGUAGE", "en")
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+LANGUAGE_COOKIE_SECURE = not (DEMO or DEBUG)
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+
+# --- Apps -----------------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "selfcare.backoffice.apps.BackofficeAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "huey.contrib.djhuey",
+    "selfcare.web",
+    "selfcare.catalog",
+    "selfcare.lines",
+    "selfcare.ledger",
+    "selfcare.identity",
+    "selfcare.backoffice",
+    "selfcare.demo",
+]
+
+MIDDLEWARE = [
+    "selfcare.web.middleware.RequestIdAndMetricsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "selfcare.web.middleware.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "selfcare.urls"
+WSGI_APPLICATION = "selfcare.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "selfcare.web.context.operator",
+            ],
+        },
+    }
+]
+
+# --- Stores ---------------------------------------------------------------------------------------
+DATABASES = {"default": database_from_url(env_str("SELFCARE_DATABASE_URL"), data_dir=DATA_DIR)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("SELFCARE_REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "selfcare",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+HUEY = {
+    "huey_class": "huey.RedisHuey" if REDIS_URL else "huey.SqliteHuey",
+    "name": "selfcare",
+    "immediate": env_bool("SELFCARE_TASKS_IMMEDIATE"),
+    "utc": True,
+    "consumer": {"workers": env_int("SELFCARE_WORKER_THREADS", 2), "worker_type": "thread"},
+}
+if REDIS_URL:
+    HUEY["url"] = REDIS_URL
+else:
+    HUEY["filename"] = str(DATA_DIR / "queue.sqlite3")
+
+# --- Security -------------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+
+_insecure_http = DEMO or DEBUG or env_bool("SELFCARE_INSECURE_HTTP")
+SESSION_COOKIE_SECURE = not _insecure_http
+CSRF_COOKIE_SECURE = not _insecure_http
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SECURE_HSTS_SECONDS = 0 if _insecure_http else env_int("SELFCARE_HSTS_SECONDS", 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not _insecure_http
+SECURE_SSL_REDIRECT = env_bool("SELFCARE_SSL_REDIRECT", default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if env_bool("SELFCARE_BEHIND_TLS_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+
+# --- Static ---------------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# `selfcare serve` collects static files here and lets granian serve them (--static-path-mount);
+# a reverse proxy can take over /static/ in larger deployments.
+
+LOGIN_URL = "/backoffice/login/"
+
+# --- Logging --------------------------------------------------------------------------------------
+SELFCARE_LOG_JSON = env_bool("SELFCARE_LOG_JSON", default=not (DEMO or DEBUG))
+SELFCARE_LOG_LEVEL = env_str("SELFCARE_LOG_LEVEL", "INFO").upper()
+LOGGING_CONFIG = None  # configured by selfcare.logging_setup, below, so that structlog owns the format
+
+from selfcare.logging_setup import configure_logging  # noqa: E402
+
+configure_logging(json=SELFCARE_LOG_JSON, level=SELFCARE_LOG_LEVEL)

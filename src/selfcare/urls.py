@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from selfcare.web import views as web
+
+urlpatterns = [
+    path("", web.landing, name="landing"),
+    path("business/", web.business, name="business"),
+    path("healthz", web.healthz, name="healthz"),
+    path("readyz", web.readyz, name="readyz"),
+    path("metrics", web.metrics, name="metrics"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("backoffice/", admin.site.urls),
+]
