@@ -67,3 +67,16 @@ def frozen_clock() -> Iterator[Any]:
 
 def db_vendor() -> str:
     return connections["default"].vendor
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # Only the controlling process (not an xdist worker) removes the run's data directory.
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    import shutil
+
+    from django.conf import settings
+
+    data_dir = settings.DATA_DIR
+    if data_dir.parent.name == "test" and data_dir.exists():
+        shutil.rmtree(data_dir, ignore_errors=True)
