@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "selfcare.ledger",
     "selfcare.identity",
     "selfcare.backoffice",
+    "selfcare.api",
     "selfcare.demo",
 ]
 

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from selfcare.api.urls import api
 from selfcare.web import views as web
 
 urlpatterns = [
@@ -11,4 +12,5 @@ urlpatterns = [
     path("metrics", web.metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("backoffice/", admin.site.urls),
+    path("api/v1/", api.urls),
 ]

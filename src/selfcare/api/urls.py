@@ -1,0 +1,25 @@
+"""The ninja API object. Each domain contributes a router from its `api.py` (added here as they come)."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from selfcare.api.problems import install_problem_handlers
+
+api = NinjaAPI(
+    title="selfcare API",
+    version="1",
+    description=(
+        "Subscriber, company and network API of selfcare. Errors are RFC 9457 problem+json. "
+        "Writes that move money take an Idempotency-Key header."
+    ),
+    urls_namespace="api-v1",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+install_problem_handlers(api)
+
+
+@api.get("/ping", tags=["meta"], summary="Liveness of the API", auth=None)
+def ping(request: object) -> dict[str, str]:
+    return {"status": "ok"}
