@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import django_stubs_ext
 from babel.numbers import get_currency_precision
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +20,9 @@ from selfcare.config import (
     env_str,
     secret_key,
 )
+
+# Lets admin and queryset classes be subscripted for the type checker (ModelAdmin[Line]).
+django_stubs_ext.monkeypatch()
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("SELFCARE_DATA_DIR", "var")).resolve()

@@ -4,7 +4,7 @@ from selfcare.identity.models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
     list_display = ("created_at", "actor", "action", "subject_type", "subject_id", "outcome", "ip")
     list_filter = ("action", "outcome")
     search_fields = ("actor", "subject_id", "action")

@@ -22,7 +22,7 @@ def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class AuditedModelAdmin(admin.ModelAdmin):
+class AuditedModelAdmin(admin.ModelAdmin[Any]):
     """Writes an audit row with the changed fields before → after for every save and delete."""
 
     def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:

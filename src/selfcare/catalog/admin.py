@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 
 from selfcare.backoffice.auditing import AuditedModelAdmin
@@ -5,21 +7,21 @@ from selfcare.backoffice.widgets import TranslatedFieldsAdminMixin
 from selfcare.catalog.models import Allowance, NumberRange, Rate, Region, Service, Tariff, Zone, ZonePrefix
 
 
-class AllowanceForTariffInline(admin.TabularInline):
+class AllowanceForTariffInline(admin.TabularInline[Any, Any]):
     model = Allowance
     fk_name = "tariff"
     exclude = ("service",)
     extra = 0
 
 
-class AllowanceForServiceInline(admin.TabularInline):
+class AllowanceForServiceInline(admin.TabularInline[Any, Any]):
     model = Allowance
     fk_name = "service"
     exclude = ("tariff",)
     extra = 0
 
 
-class RateInline(admin.TabularInline):
+class RateInline(admin.TabularInline[Any, Any]):
     model = Rate
     extra = 0
 
@@ -56,7 +58,7 @@ class RegionAdmin(TranslatedFieldsAdminMixin, AuditedModelAdmin):
     search_fields = ("code",)
 
 
-class ZonePrefixInline(admin.TabularInline):
+class ZonePrefixInline(admin.TabularInline[Any, Any]):
     model = ZonePrefix
     extra = 0
 

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from selfcare.ledger.models import LedgerAccount, Posting, Transaction
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -21,7 +21,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class PostingInline(admin.TabularInline):
+class PostingInline(admin.TabularInline[Posting, Any]):
     model = Posting
     fields = ("account", "amount_minor", "balance_after_minor")
     readonly_fields = fields

@@ -28,7 +28,7 @@ class CustomerAdmin(AuditedModelAdmin):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(admin.ModelAdmin[Account]):
     list_display = ("number", "customer", "kind", "credit_limit_minor", "currency")
     list_filter = ("kind",)
     search_fields = ("number", "customer__name")
@@ -51,7 +51,7 @@ class AccountAdmin(admin.ModelAdmin):
         return False
 
 
-class TariffAssignmentInline(admin.TabularInline):
+class TariffAssignmentInline(admin.TabularInline[Any, Any]):
     model = TariffAssignment
     fields = ("tariff", "started_at", "ended_at", "actor")
     readonly_fields = fields
