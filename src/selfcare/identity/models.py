@@ -1,9 +1,50 @@
-"""Identity: the audit log now; users, one-time codes, sessions and tokens come with the Identity issue."""
+"""Identity: users (staff and subscribers), network API keys and the audit log.
+
+One-time codes, sessions, devices and subscriber API tokens come with the Identity issue.
+"""
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A person who signs in: operator staff (is_staff) or a subscriber / company user.
+
+    A subscriber's username is their number in E.164 until they choose an alias.
+    """
+
+    language = models.CharField(_("language"), max_length=8, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+
+class ApiKey(models.Model):
+    """A key for network and partner systems (usage push, call screening).
+
+    The key is shown once at creation; only its prefix (to find it) and a keyed hash are stored.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=12, unique=True)
+    key_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(
+        _("scopes"), default=list, help_text=_('e.g. ["usage:write", "screening:read"]')
+    )
+    created_at = models.DateTimeField(_("created at"))
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
 
 
 class AuditEvent(models.Model):
