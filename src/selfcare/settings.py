@@ -175,6 +175,8 @@ if env_bool("SELFCARE_BEHIND_TLS_PROXY"):
 # --- Static ---------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# Project-wide assets (vendored Pico, htmx, Vazirmatn; app.css) live beside the package, not in an app.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
