@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "selfcare.lines",
     "selfcare.ledger",
     "selfcare.identity",
+    "selfcare.notifications",
     "selfcare.backoffice",
     "selfcare.api",
     "selfcare.demo",
@@ -93,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "selfcare.identity.middleware.SessionPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -146,10 +148,27 @@ if REDIS_URL:
 else:
     HUEY["filename"] = str(DATA_DIR / "queue.sqlite3")
 
+# --- SMS (docs/sms.md) ----------------------------------------------------------------------------
+SELFCARE_SMS_BACKEND = env_str("SELFCARE_SMS_BACKEND", "selfcare.notifications.senders.console.ConsoleSender")
+SELFCARE_SMS_SENDER_NAME = env_str("SELFCARE_SMS_SENDER_NAME", "Selfcare")
+SELFCARE_SMS_MAX_ATTEMPTS = env_int("SELFCARE_SMS_MAX_ATTEMPTS", 5)
+SELFCARE_SMS_RETRY_DELAY_S = env_int("SELFCARE_SMS_RETRY_DELAY_S", 10)
+SELFCARE_SMPP_HOST = env_str("SELFCARE_SMPP_HOST", "127.0.0.1")
+SELFCARE_SMPP_PORT = env_int("SELFCARE_SMPP_PORT", 2775)
+SELFCARE_SMPP_SYSTEM_ID = env_str("SELFCARE_SMPP_SYSTEM_ID")
+SELFCARE_SMPP_PASSWORD = env_str("SELFCARE_SMPP_PASSWORD")
+SELFCARE_SMPP_SYSTEM_TYPE = env_str("SELFCARE_SMPP_SYSTEM_TYPE")
+SELFCARE_SMPP_SOURCE_ADDR = env_str("SELFCARE_SMPP_SOURCE_ADDR") or SELFCARE_SMS_SENDER_NAME
+SELFCARE_SMPP_TIMEOUT_S = env_int("SELFCARE_SMPP_TIMEOUT_S", 10)
+SELFCARE_SMS_HTTP_URL = env_str("SELFCARE_SMS_HTTP_URL")
+SELFCARE_SMS_HTTP_SECRET = env_str("SELFCARE_SMS_HTTP_SECRET")
+SELFCARE_SMS_HTTP_TIMEOUT_S = env_int("SELFCARE_SMS_HTTP_TIMEOUT_S", 10)
+
 # --- Security -------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "selfcare.identity.validators.SubscriberPasswordValidator"},
 ]
 AUTH_USER_MODEL = "identity.User"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
@@ -184,7 +203,37 @@ STORAGES = {
 # `selfcare serve` collects static files here and lets granian serve them (--static-path-mount);
 # a reverse proxy can take over /static/ in larger deployments.
 
-LOGIN_URL = "/backoffice/login/"
+LOGIN_URL = "/login/"
+
+# --- Identity (docs/identity.md explains each number) -----------------------------------------------
+SELFCARE_OTP_TTL_S = env_int("SELFCARE_OTP_TTL_S", 300)
+SELFCARE_OTP_MAX_ATTEMPTS = env_int("SELFCARE_OTP_MAX_ATTEMPTS", 5)
+SELFCARE_OTP_RESEND_COOLDOWN_S = env_int("SELFCARE_OTP_RESEND_COOLDOWN_S", 60)
+SELFCARE_OTP_SENDS_PER_NUMBER_10MIN = env_int("SELFCARE_OTP_SENDS_PER_NUMBER_10MIN", 3)
+SELFCARE_OTP_SENDS_PER_NUMBER_DAY = env_int("SELFCARE_OTP_SENDS_PER_NUMBER_DAY", 10)
+SELFCARE_OTP_REQUESTS_PER_IP_10MIN = env_int("SELFCARE_OTP_REQUESTS_PER_IP_10MIN", 10)
+SELFCARE_OTP_REQUESTS_PER_IP_DAY = env_int("SELFCARE_OTP_REQUESTS_PER_IP_DAY", 50)
+SELFCARE_OTP_CHECKS_PER_NUMBER_10MIN = env_int("SELFCARE_OTP_CHECKS_PER_NUMBER_10MIN", 10)
+SELFCARE_OTP_CHECKS_PER_IP_10MIN = env_int("SELFCARE_OTP_CHECKS_PER_IP_10MIN", 30)
+# Against SMS pumping: at most this many codes a day to numbers starting with the same prefix
+# (the first SELFCARE_OTP_PREFIX_LENGTH characters of the E.164 form, "+7900" by default).
+SELFCARE_OTP_PREFIX_LENGTH = env_int("SELFCARE_OTP_PREFIX_LENGTH", 5)
+SELFCARE_OTP_SENDS_PER_PREFIX_DAY = env_int("SELFCARE_OTP_SENDS_PER_PREFIX_DAY", 5000)
+SELFCARE_LOGIN_FREE_FAILURES_PER_ACCOUNT = env_int("SELFCARE_LOGIN_FREE_FAILURES_PER_ACCOUNT", 5)
+SELFCARE_LOGIN_FREE_FAILURES_PER_IP = env_int("SELFCARE_LOGIN_FREE_FAILURES_PER_IP", 20)
+SELFCARE_LOGIN_DELAY_BASE_S = env_int("SELFCARE_LOGIN_DELAY_BASE_S", 2)
+SELFCARE_LOGIN_DELAY_MAX_S = env_int("SELFCARE_LOGIN_DELAY_MAX_S", 900)
+SELFCARE_LOGIN_FAILURE_MEMORY_S = env_int("SELFCARE_LOGIN_FAILURE_MEMORY_S", 24 * 3600)
+SELFCARE_NEW_DEVICE_CONFIRMATION = env_bool("SELFCARE_NEW_DEVICE_CONFIRMATION", default=True)
+SELFCARE_SESSION_IDLE_TIMEOUT_S = env_int("SELFCARE_SESSION_IDLE_TIMEOUT_S", 30 * 60)
+SELFCARE_SESSION_ABSOLUTE_TIMEOUT_S = env_int("SELFCARE_SESSION_ABSOLUTE_TIMEOUT_S", 12 * 3600)
+SESSION_COOKIE_AGE = SELFCARE_SESSION_ABSOLUTE_TIMEOUT_S
+SELFCARE_ACCESS_TOKEN_TTL_S = env_int("SELFCARE_ACCESS_TOKEN_TTL_S", 600)
+SELFCARE_REFRESH_TOKEN_TTL_S = env_int("SELFCARE_REFRESH_TOKEN_TTL_S", 30 * 24 * 3600)
+SELFCARE_DEVICE_COOKIE_NAME = "selfcare_device"
+# Behind a proxy that sets the client address in a header, name it here ("HTTP_X_REAL_IP").
+SELFCARE_CLIENT_IP_HEADER = env_str("SELFCARE_CLIENT_IP_HEADER")
+SELFCARE_THROTTLE_KEY_PREFIX = env_str("SELFCARE_THROTTLE_KEY_PREFIX", "selfcare")
 
 # --- Logging --------------------------------------------------------------------------------------
 SELFCARE_LOG_JSON = env_bool("SELFCARE_LOG_JSON", default=not (DEMO or DEBUG))

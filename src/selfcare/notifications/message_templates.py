@@ -1,0 +1,27 @@
+"""The texts of the SMS we send, by template name.
+
+The English source strings are marked with gettext_noop so `makemessages` collects them, and are
+translated at send time in the recipient's language (not the language of whoever triggered the send).
+`%(operator)s` and `%(help_number)s` are filled from the operator settings unless the caller gives them.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_noop
+
+# Translators: the SMS texts below are sent to subscribers. Keep them short (one SMS holds 70
+# characters of Persian or Russian text) and keep every %(name)s placeholder exactly as it is.
+MESSAGE_TEXTS: dict[str, str] = {
+    "otp.registration": gettext_noop(
+        "Your %(operator)s registration code: %(code)s. Do not tell it to anyone."
+    ),
+    "otp.login": gettext_noop("Your %(operator)s sign-in code: %(code)s. Do not tell it to anyone."),
+    "otp.reset": gettext_noop("Your %(operator)s password reset code: %(code)s. Do not tell it to anyone."),
+    "otp.confirm": gettext_noop("Your %(operator)s confirmation code: %(code)s. Do not tell it to anyone."),
+    "security.new_sign_in": gettext_noop(
+        "%(operator)s: new sign-in to your account from %(device)s. If it was not you, change your password."
+    ),
+    "security.password_changed": gettext_noop(
+        "%(operator)s: your password was changed. If it was not you, call %(help_number)s."
+    ),
+}

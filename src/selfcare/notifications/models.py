@@ -1,0 +1,38 @@
+"""Outbound messages to subscribers.
+
+An `OutboundSms` row is the record of one SMS: who, which template, in which language, how delivery
+went. Its `text` is kept only while the message waits to be sent: one-time codes are in it, and the
+database must never keep a plaintext code, so delivery (or its final failure) blanks it.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SmsStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed")
+
+
+class OutboundSms(models.Model):
+    msisdn = models.CharField(_("number"), max_length=16, help_text=_("E.164, with the leading +"))
+    template = models.CharField(_("template"), max_length=64)
+    language = models.CharField(_("language"), max_length=8)
+    text = models.TextField(_("text"), blank=True, help_text=_("Blanked once the message is sent."))
+    status = models.CharField(_("status"), max_length=8, choices=SmsStatus.choices, default=SmsStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    provider_message_id = models.CharField(_("provider message id"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbound SMS")
+        verbose_name_plural = _("outbound SMS")
+        indexes = [models.Index(fields=["msisdn", "created_at"], name="notif_sms_msisdn_created")]
+
+    def __str__(self) -> str:
+        return f"{self.template} → {self.msisdn} ({self.status})"

@@ -1,0 +1,178 @@
+"""Every write of the notifications domain: queueing an SMS and recording how its delivery went.
+
+`queue_sms` is what other domains call, inside their own transaction: the row is written with theirs
+and the send job is queued only once they commit, so a rolled-back registration sends nothing. The
+job carries only the row id (the queue never sees a code); delivery blanks the text.
+"""
+
+from __future__ import annotations
+
+import structlog
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import translation
+
+from selfcare.identity.services import record_audit
+from selfcare.kit import clock
+from selfcare.notifications.message_templates import MESSAGE_TEXTS
+from selfcare.notifications.models import OutboundSms, SmsStatus
+from selfcare.notifications.senders import SmsSendError, get_sender
+from selfcare.notifications.senders.console import ConsoleMessage, recent_messages
+
+log = structlog.get_logger(__name__)
+
+
+class SmsRetryLater(Exception):
+    """Delivery failed this time and should be tried again after `delay_s` seconds."""
+
+    def __init__(self, sms_id: int, attempt: int, delay_s: int) -> None:
+        super().__init__(f"SMS {sms_id} attempt {attempt} failed; next try in {delay_s} s")
+        self.delay_s = delay_s
+
+
+def _language_or_default(language: str) -> str:
+    code = (language or "").split("-")[0].lower()
+    known = {code for code, _name in settings.LANGUAGES}
+    return code if code in known else settings.LANGUAGE_CODE
+
+
+def render_sms(template: str, *, params: dict[str, str], language: str) -> str:
+    """The text of `template` in `language` with `params` filled in (operator name and help number
+    are filled from settings unless given)."""
+    try:
+        source = MESSAGE_TEXTS[template]
+    except KeyError:
+        raise ValueError(f"unknown SMS template {template!r}") from None
+    values = {
+        "operator": settings.SELFCARE_OPERATOR_NAME,
+        "help_number": settings.SELFCARE_HELP_NUMBER,
+        **params,
+    }
+    with translation.override(language):
+        translated = translation.gettext(source)
+    try:
+        return translated % values
+    except KeyError as missing:
+        raise ValueError(f"SMS template {template!r} needs the parameter {missing}") from None
+
+
+def queue_sms(
+    msisdn: str,
+    *,
+    template: str,
+    params: dict[str, str],
+    language: str,
+    actor: str = "system",
+) -> OutboundSms:
+    """Record an SMS to `msisdn` (E.164) and send it in the background once the caller commits."""
+    language = _language_or_default(language)
+    text = render_sms(template, params=params, language=language)
+    with transaction.atomic():
+        sms = OutboundSms.objects.create(
+            msisdn=msisdn,
+            template=template,
+            language=language,
+            text=text,
+            status=SmsStatus.QUEUED,
+            created_at=clock.now(),
+        )
+        record_audit(
+            actor,
+            "sms.queue",
+            subject_type="outbound_sms",
+            subject_id=sms.pk,
+            after={"msisdn": msisdn, "template": template, "language": language},
+        )
+        sms_id = sms.pk
+        # robust: the caller's work is committed by now; a queue outage must not turn it into an
+        # error page. The row stays "queued" and can be sent again.
+        transaction.on_commit(lambda: _enqueue_delivery(sms_id), robust=True)
+    return sms
+
+
+def _enqueue_delivery(sms_id: int) -> None:
+    # The one upward import of the layering (allowed in pyproject.toml): services decide when the job
+    # runs, tasks.py owns the huey wiring.
+    from selfcare.notifications.tasks import send_outbound_sms
+
+    send_outbound_sms(sms_id)
+
+
+def retry_delay_s(attempt: int) -> int:
+    """Exponential backoff after the `attempt`-th failed try, capped at an hour."""
+    base: int = settings.SELFCARE_SMS_RETRY_DELAY_S
+    return int(min(base * 2 ** (attempt - 1), 3600))
+
+
+def deliver_sms(sms_id: int) -> OutboundSms | None:
+    """Try once to hand a queued SMS to the gateway.
+
+    Returns the updated row, or None when there is nothing to do (already sent or failed: the job may
+    run twice). Raises SmsRetryLater when the try failed and attempts remain.
+    """
+    max_attempts: int = settings.SELFCARE_SMS_MAX_ATTEMPTS
+    # Claim the attempt with a conditional update: a second copy of the job finds nothing queued
+    # once the first has finished, and the attempt count is exact under concurrency.
+    claimed = OutboundSms.objects.filter(pk=sms_id, status=SmsStatus.QUEUED).update(
+        attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return None
+    sms = OutboundSms.objects.get(pk=sms_id)
+    try:
+        result = get_sender().send(sms.msisdn, sms.text)
+    except Exception as exc:
+        # Our senders raise SmsSendError with a text-free reason; for anything else only the class is
+        # kept, because a library's message might quote what it was sending.
+        error = f"{type(exc).__name__}: {exc}"[:300] if isinstance(exc, SmsSendError) else type(exc).__name__
+        if getattr(exc, "permanent", False) or sms.attempts >= max_attempts:
+            _finish(sms, status=SmsStatus.FAILED, last_error=error)
+            log.warning(
+                "sms.failed",
+                sms_id=sms.pk,
+                msisdn=sms.msisdn,
+                template=sms.template,
+                attempts=sms.attempts,
+                error=error,
+            )
+            return sms
+        OutboundSms.objects.filter(pk=sms.pk).update(last_error=error)
+        delay = retry_delay_s(sms.attempts)
+        log.info(
+            "sms.retry",
+            sms_id=sms.pk,
+            template=sms.template,
+            attempts=sms.attempts,
+            delay_s=delay,
+            error=error,
+        )
+        raise SmsRetryLater(sms.pk, sms.attempts, delay) from None
+    _finish(sms, status=SmsStatus.SENT, provider_message_id=result.provider_message_id[:100])
+    # Never the text: for otp.* it is the code itself, and the others need not be in logs either.
+    log.info(
+        "sms.sent",
+        sms_id=sms.pk,
+        msisdn=sms.msisdn,
+        template=sms.template,
+        segments=result.segments,
+        message_id=sms.provider_message_id,
+    )
+    return sms
+
+
+def _finish(sms: OutboundSms, *, status: str, last_error: str = "", provider_message_id: str = "") -> None:
+    """Record the final outcome and blank the text, so the database never keeps a code once it is sent."""
+    sms.status = status
+    sms.text = ""
+    if status == SmsStatus.SENT:
+        sms.sent_at = clock.now()
+        sms.provider_message_id = provider_message_id
+    else:
+        sms.last_error = last_error
+    sms.save(update_fields=["status", "text", "sent_at", "provider_message_id", "last_error"])
+
+
+def list_recent_console_messages(limit: int = 20) -> list[ConsoleMessage]:
+    """What the console gateway sent lately, newest first (for /dev/sms and for tests)."""
+    return recent_messages(limit)
