@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection
@@ -106,3 +107,25 @@ def verify_ledger(*, sample_limit: int = 20) -> VerifyReport:
         below_floor=below,
         running_balance_mismatches=running,
     )
+
+
+def lock_spending_room(account_ids: Iterable[int]) -> dict[int, int | None]:
+    """Lock these accounts for the rest of the transaction and say how much usage each may still take.
+
+    The room is `balance - (floor - overdraft)`: what a FloorRule.USAGE_OVERDRAFT posting may debit;
+    None for an account without a floor. Rows are locked in ascending id order, like post_transactions,
+    so a usage batch and other postings never deadlock. Must run inside transaction.atomic (on SQLite
+    the IMMEDIATE write transaction is the lock).
+    """
+    ids = sorted(set(account_ids))
+    room: dict[int, int | None] = {}
+    for start in range(0, len(ids), 20_000):
+        rows = (
+            LedgerAccount.objects.select_for_update()
+            .filter(pk__in=ids[start : start + 20_000])
+            .order_by("pk")
+            .values_list("pk", "balance_minor", "floor_minor", "overdraft_minor")
+        )
+        for pk, balance, floor, overdraft in rows:
+            room[pk] = None if floor is None else balance - (floor - overdraft)
+    return room

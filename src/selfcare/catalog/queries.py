@@ -1,0 +1,41 @@
+"""Reads of the catalog for other domains (the rating engine loads its lookup tables from here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from selfcare.catalog.models import Allowance, NumberRange, Rate, Service, Tariff, Zone, ZoneKind, ZonePrefix
+
+
+@dataclass(frozen=True)
+class RatingCatalogRows:
+    """The catalog as plain rows (dicts), everything the rating engine needs, in a few queries."""
+
+    zones: list[dict[str, Any]]
+    international_prefixes: list[tuple[str, int]]
+    number_ranges: list[tuple[str, str]]
+    tariffs: list[dict[str, Any]]
+    services: list[dict[str, Any]]
+    allowances: list[dict[str, Any]]
+    rates: list[dict[str, Any]]
+
+
+def get_rating_catalog_rows() -> RatingCatalogRows:
+    return RatingCatalogRows(
+        zones=list(Zone.objects.values("id", "code", "kind")),
+        international_prefixes=list(
+            ZonePrefix.objects.filter(zone__kind=ZoneKind.INTERNATIONAL).values_list("prefix", "zone_id")
+        ),
+        number_ranges=list(NumberRange.objects.values_list("prefix", "kind")),
+        tariffs=list(
+            Tariff.objects.values("id", "code", "fee_period", "voice_rounding", "data_rounding_bytes")
+        ),
+        services=list(Service.objects.values("id", "code", "kind", "fee_period", "validity_days")),
+        allowances=list(
+            Allowance.objects.order_by("id").values(
+                "id", "tariff_id", "service_id", "usage_kind", "amount", "usage_classes", "zone_id"
+            )
+        ),
+        rates=list(Rate.objects.values("tariff_id", "usage_kind", "usage_class", "zone_id", "price_minor")),
+    )

@@ -1,0 +1,556 @@
+"""Every write of the usage domain: rating batches of records, creating buckets (DESIGN.md §7).
+
+`rate_batch(records, *, actor)` is the one ingestion path; the network API, the file import and the
+demo generator all call it. A batch is all-or-nothing: records, bucket draws, the ledger charges and
+the batch row are written in one database transaction, or nothing is.
+
+Concurrency and duplicates: the batch locks the ledger accounts of its lines first (ascending id, the
+ledger's own order), then looks up which records are stored already. A record belongs to one line and
+so to one account: a concurrent resend of the same record waits for the lock, then finds the record
+and reports it as a duplicate. The unique (source, source_record_id) constraint is the last line of
+defence: if it ever fires, the whole batch is rolled back and rated again, and the second pass sees
+the record as a duplicate. Either way a record is charged at most once.
+
+Buckets are created when usage first needs them (for the period a record falls in) and by the
+periodic job (`tasks.reset_buckets_task`) at each period start; both go through `_ensure_buckets`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from selfcare.catalog import queries as catalog_queries
+from selfcare.identity.services import record_audit
+from selfcare.kit import clock
+from selfcare.ledger import queries as ledger_queries
+from selfcare.ledger import services as ledger
+from selfcare.lines import queries as lines_queries
+from selfcare.usage import bulk
+from selfcare.usage.engine.catalog import NO_PERIOD, AllowanceInfo, RatingCatalog
+from selfcare.usage.engine.inputs import UsageInput, Valid, validate
+from selfcare.usage.engine.periods import PeriodCalendar
+from selfcare.usage.engine.pricing import covered_classes
+from selfcare.usage.engine.rater import ACCEPTED, BucketState, LineState, Rated, rate_records
+from selfcare.usage.models import Bucket, BucketConsumption, UsageBatch
+
+try:  # psycopg reports a unique violation raised inside COPY as its own error class
+    from psycopg.errors import IntegrityError as PsycopgIntegrityError
+except ImportError:  # pragma: no cover - psycopg is a dependency
+    PsycopgIntegrityError = IntegrityError  # type: ignore[assignment,misc]
+
+REVENUE_ACCOUNT = "revenue:usage"
+BLOCKED_STATUSES = frozenset({"blocked_subscriber", "blocked_debt", "terminated"})
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+MAX_ATTEMPTS = 3
+
+# Result statuses per record (the API's vocabulary).
+RESULT_ACCEPTED = "accepted"
+RESULT_DUPLICATE = "duplicate"
+RESULT_REJECTED = "rejected"
+
+
+class RecordResult(NamedTuple):
+    status: str  # accepted | duplicate | rejected
+    reason: str = ""  # why it was rejected (stable code); empty otherwise
+    price_minor: int = 0
+
+
+@dataclass
+class BatchResult:
+    batch_id: int
+    results: list[RecordResult]
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    refused: int = 0  # rejected records that are stored (refused by a business rule)
+    charged_minor: int = 0
+    transaction_ids: list[int] = field(default_factory=list)
+
+
+# --- Buckets ----------------------------------------------------------------------------------------
+
+
+class _LineRow(NamedTuple):
+    id: int
+    msisdn: str
+    ledger_account_id: int
+    tariff_id: int
+    status: str
+    activated_at: datetime
+
+
+class _BucketSpec(NamedTuple):
+    line_id: int
+    allowance: AllowanceInfo
+    tariff_id: int | None
+    assignment_id: int | None
+    start: datetime
+    end: datetime | None
+
+
+def _bucket_specs(
+    catalog: RatingCatalog,
+    calendar: PeriodCalendar,
+    line: _LineRow,
+    assignments: Sequence[tuple[int, int, datetime]],
+    moments: Iterable[datetime],
+) -> dict[tuple[int, int, datetime], _BucketSpec]:
+    """The buckets the line needs for usage at these moments, keyed like the unique constraint."""
+    specs: dict[tuple[int, int, datetime], _BucketSpec] = {}
+    tariff = catalog.tariffs.get(line.tariff_id)
+    moments = list(moments)
+    if tariff is not None and tariff.allowances:
+        if tariff.fee_period == NO_PERIOD:
+            periods = {(line.activated_at, None)} if moments else set()
+        else:
+            periods = {calendar.period(tariff.fee_period, moment) for moment in moments}
+        for start, end in periods:
+            for allowance in tariff.allowances:
+                specs[(line.id, allowance.id, start)] = _BucketSpec(
+                    line.id, allowance, tariff.id, None, start, end
+                )
+    for assignment_id, service_id, connected_at in assignments:
+        service = catalog.services.get(service_id)
+        if service is None or not service.allowances:
+            continue
+        in_force = [moment for moment in moments if moment >= connected_at]
+        if not in_force:
+            continue
+        service_periods: set[tuple[datetime, datetime | None]]
+        if service.validity_days:
+            service_periods = {(connected_at, connected_at + timedelta(days=service.validity_days))}
+        elif service.fee_period == NO_PERIOD:
+            service_periods = {(connected_at, None)}
+        else:
+            service_periods = set()
+            for moment in in_force:
+                start, end = calendar.period(service.fee_period, moment)
+                service_periods.add((max(start, connected_at), end))
+        for start, end in service_periods:
+            for allowance in service.allowances:
+                specs[(line.id, allowance.id, start)] = _BucketSpec(
+                    line.id, allowance, None, assignment_id, start, end
+                )
+    return specs
+
+
+def _create_buckets(specs: Iterable[_BucketSpec], now: datetime) -> int:
+    rows = [
+        Bucket(
+            line_id=spec.line_id,
+            usage_kind=spec.allowance.usage_kind,
+            usage_classes=list(spec.allowance.usage_classes),
+            zone_id=spec.allowance.zone_id,
+            allowance_id=spec.allowance.id,
+            tariff_id=spec.tariff_id,
+            service_assignment_id=spec.assignment_id,
+            amount=spec.allowance.amount,
+            remaining=spec.allowance.amount,
+            period_start=spec.start,
+            period_end=spec.end,
+            created_at=now,
+        )
+        for spec in specs
+    ]
+    # A concurrent rater or the periodic job may create the same bucket: the first one wins.
+    Bucket.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+    return len(rows)
+
+
+def _load_bucket_states(
+    line_ids: Sequence[int], since: datetime, until: datetime, catalog: RatingCatalog
+) -> list[BucketState]:
+    """The buckets of these lines valid at some moment in [since, until]."""
+    states: list[BucketState] = []
+    for start in range(0, len(line_ids), 20_000):
+        rows = (
+            Bucket.objects.filter(line_id__in=line_ids[start : start + 20_000], period_start__lte=until)
+            .filter(Q(period_end__isnull=True) | Q(period_end__gt=since))
+            .values_list(
+                "id",
+                "line_id",
+                "usage_kind",
+                "usage_classes",
+                "zone_id",
+                "tariff_id",
+                "remaining",
+                "period_start",
+                "period_end",
+                "service_assignment__disconnected_at",
+            )
+        )
+        covers_cache: dict[tuple[tuple[str, ...], int | None], frozenset[str]] = {}
+        for bucket_id, line_id, kind, classes, zone_id, tariff_id, remaining, p_start, p_end, gone in rows:
+            key = (tuple(classes or ()), zone_id)
+            covers = covers_cache.get(key)
+            if covers is None:
+                covers = covers_cache[key] = covered_classes(key[0], zone_id)
+            end = p_end or FAR_FUTURE
+            states.append(
+                BucketState(
+                    id=bucket_id,
+                    line_id=line_id,
+                    usage_kind=kind,
+                    usage_classes=covers,
+                    zone_id=zone_id,
+                    tariff_id=tariff_id,
+                    remaining=remaining,
+                    start=p_start,
+                    period_end=p_end,
+                    until=min(end, gone) if gone is not None else end,
+                )
+            )
+    return states
+
+
+def _ensure_buckets(
+    catalog: RatingCatalog,
+    lines: Sequence[_LineRow],
+    assignments: dict[int, list[tuple[int, int, datetime]]],
+    moments: dict[int, list[datetime]],
+    now: datetime,
+) -> int:
+    """Create the buckets these lines need for usage at these moments; returns how many were missing."""
+    if not lines:
+        return 0
+    calendar = PeriodCalendar(settings.TIME_ZONE)
+    needed: dict[tuple[int, int, datetime], _BucketSpec] = {}
+    for line in lines:
+        needed.update(
+            _bucket_specs(catalog, calendar, line, assignments.get(line.id, ()), moments.get(line.id, ()))
+        )
+    if not needed:
+        return 0
+    line_ids = sorted({key[0] for key in needed})
+    existing: set[tuple[int, int, datetime]] = set()
+    starts = [key[2] for key in needed]
+    for start in range(0, len(line_ids), 20_000):
+        existing.update(
+            Bucket.objects.filter(
+                line_id__in=line_ids[start : start + 20_000],
+                period_start__gte=min(starts),
+                period_start__lte=max(starts),
+            ).values_list("line_id", "allowance_id", "period_start")
+        )
+    missing = [spec for key, spec in needed.items() if key not in existing]
+    if missing:
+        _create_buckets(missing, now)
+    return len(missing)
+
+
+def grant_buckets(line: Any, *, at: datetime | None = None, actor: str = "system") -> int:
+    """Make sure the line has its buckets for the period containing `at` (default now).
+
+    Call it after a tariff change or a service connection so the cabinet shows the new allowance at
+    once; rating and the periodic job would create it anyway when first needed.
+    """
+    moment = at or clock.now()
+    with transaction.atomic():
+        rows = [_LineRow(*row) for row in lines_queries.get_lines_for_rating([line.msisdn])]
+        created = _ensure_for_lines(rows, moment)
+        if created:
+            record_audit(
+                actor,
+                "usage.buckets.grant",
+                subject_type="line",
+                subject_id=line.pk,
+                after={"created": created},
+            )
+    return created
+
+
+def _ensure_for_lines(rows: Sequence[_LineRow], moment: datetime) -> int:
+    catalog = RatingCatalog.from_rows(catalog_queries.get_rating_catalog_rows())
+    live = [row for row in rows if row.status != "terminated"]
+    assignments: dict[int, list[tuple[int, int, datetime]]] = {}
+    for assignment_id, line_id, service_id, connected_at in lines_queries.list_active_assignments(
+        row.id for row in live
+    ):
+        assignments.setdefault(line_id, []).append((assignment_id, service_id, connected_at))
+    return _ensure_buckets(catalog, live, assignments, {row.id: [moment] for row in live}, clock.now())
+
+
+def reset_buckets(*, at: datetime | None = None, chunk: int = 5000, actor: str = "system:usage") -> int:
+    """Open the buckets of the period containing `at` for every line that is not terminated.
+
+    The periodic job runs this shortly after each period start (daily and monthly periods begin at
+    local midnight). Buckets of the ended period stay as they were, for history and for late records.
+    """
+    moment = at or clock.now()
+    created = 0
+    after_id = 0
+    while True:
+        with transaction.atomic():
+            rows = [
+                _LineRow(*row) for row in lines_queries.list_lines_for_buckets(after_id=after_id, limit=chunk)
+            ]
+            if not rows:
+                break
+            created += _ensure_for_lines(rows, moment)
+        after_id = rows[-1].id
+    if created:
+        record_audit(actor, "usage.buckets.reset", after={"at": moment.isoformat(), "created": created})
+    return created
+
+
+# --- Rating -----------------------------------------------------------------------------------------
+
+
+def rate_batch(records: Iterable[UsageInput | Mapping[str, Any]], *, actor: str = "network") -> BatchResult:
+    """Rate and store a batch of usage records; returns one result per input record, in input order.
+
+    Each input is a `UsageInput` (a NamedTuple, cheapest to build) or a dict with the same keys.
+    Accepted records are charged; records seen before (same source and record id, in this batch or
+    any earlier one) are duplicates and change nothing; rejected ones carry a reason — invalid or
+    unknown ones are not stored, refused ones (blocked line, black list, no rate, insufficient funds)
+    are stored as refused so a resend is a duplicate.
+    """
+    items = list(records)
+    now = clock.now()
+    results: list[RecordResult | None] = [None] * len(items)
+    valid: list[Valid] = []
+    seen: set[tuple[str, str]] = set()
+    for index, raw in enumerate(items):
+        checked = validate(index, raw, now)
+        if isinstance(checked, str):
+            results[index] = RecordResult(RESULT_REJECTED, checked)
+            continue
+        key = (checked.source, checked.record_id)
+        if key in seen:
+            results[index] = RecordResult(RESULT_DUPLICATE)
+            continue
+        seen.add(key)
+        valid.append(checked)
+    # The canonical order: the outcome does not depend on the order records arrived in.
+    valid.sort(key=lambda r: (r.started_at, r.source, r.record_id))
+
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                return _rate_in_transaction(valid, results, now=now, actor=actor, total=len(items))
+        except (IntegrityError, PsycopgIntegrityError):
+            if attempt == MAX_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _rate_in_transaction(
+    valid: list[Valid],
+    prior_results: list[RecordResult | None],
+    *,
+    now: datetime,
+    actor: str,
+    total: int,
+) -> BatchResult:
+    results = list(prior_results)
+    batch = UsageBatch.objects.create(received_at=now, actor=actor[:100], records_total=total)
+
+    line_rows = [_LineRow(*row) for row in lines_queries.get_lines_for_rating({r.msisdn for r in valid})]
+    by_msisdn = {row.msisdn: row for row in line_rows}
+    rooms = ledger_queries.lock_spending_room(row.ledger_account_id for row in line_rows)
+
+    stored = bulk.existing_record_ids((r.source, r.record_id) for r in valid) if valid else set()
+    to_rate: list[Valid] = []
+    for record in valid:
+        if (record.source, record.record_id) in stored:
+            results[record.index] = RecordResult(RESULT_DUPLICATE)
+        else:
+            to_rate.append(record)
+
+    catalog = RatingCatalog.from_rows(catalog_queries.get_rating_catalog_rows())
+    lines = _prepare_lines(to_rate, by_msisdn, catalog, now)
+    outcome = rate_records(to_rate, lines=lines, rooms=rooms, catalog=catalog)
+    for index, reason in outcome.rejected.items():
+        results[index] = RecordResult(RESULT_REJECTED, reason)
+
+    transactions = _post_charges(outcome.rated, outcome.charges, batch, actor=actor, now=now)
+    _write(outcome.rated, transactions, batch, now)
+
+    accepted = refused = charged = 0
+    for item in outcome.rated:
+        if item.status == ACCEPTED:
+            accepted += 1
+            charged += item.price_minor
+            results[item.record.index] = RecordResult(RESULT_ACCEPTED, "", item.price_minor)
+        else:
+            refused += 1
+            results[item.record.index] = RecordResult(RESULT_REJECTED, item.reason)
+    final = [result or RecordResult(RESULT_REJECTED, "invalid_field") for result in results]
+    duplicates = sum(1 for result in final if result.status == RESULT_DUPLICATE)
+    rejected = len(final) - accepted - duplicates
+    UsageBatch.objects.filter(pk=batch.pk).update(
+        accepted=accepted, refused=refused, duplicates=duplicates, rejected=rejected, charged_minor=charged
+    )
+    record_audit(
+        actor,
+        "usage.batch",
+        subject_type="usage_batch",
+        subject_id=batch.pk,
+        after={
+            "records": total,
+            "accepted": accepted,
+            "refused": refused,
+            "duplicates": duplicates,
+            "rejected": rejected,
+            "charged_minor": charged,
+        },
+    )
+    return BatchResult(
+        batch_id=batch.pk,
+        results=final,
+        accepted=accepted,
+        duplicates=duplicates,
+        rejected=rejected,
+        refused=refused,
+        charged_minor=charged,
+        transaction_ids=sorted(transactions.values()),
+    )
+
+
+def _prepare_lines(
+    records: Sequence[Valid], by_msisdn: dict[str, _LineRow], catalog: RatingCatalog, now: datetime
+) -> dict[str, LineState]:
+    """Line states with their buckets (created when missing) and black lists, for these records."""
+    moments: dict[int, list[datetime]] = {}
+    for record in records:
+        row = by_msisdn.get(record.msisdn)
+        if row is not None:
+            moments.setdefault(row.id, []).append(record.started_at)
+    rows = [row for row in by_msisdn.values() if row.id in moments]
+    if not rows:
+        return {}
+    assignments: dict[int, list[tuple[int, int, datetime]]] = {}
+    for assignment_id, line_id, service_id, connected_at in lines_queries.list_active_assignments(moments):
+        assignments.setdefault(line_id, []).append((assignment_id, service_id, connected_at))
+    _ensure_buckets(catalog, rows, assignments, moments, now)
+
+    states: dict[str, LineState] = {}
+    by_id: dict[int, LineState] = {}
+    for row in rows:
+        state = LineState(
+            id=row.id,
+            account_id=row.ledger_account_id,
+            tariff_id=row.tariff_id,
+            blocked=row.status in BLOCKED_STATUSES,
+        )
+        states[row.msisdn] = by_id[row.id] = state
+
+    black_list_services = catalog.black_list_service_ids()
+    guarded: dict[int, datetime] = {}
+    for line_id, line_assignments in assignments.items():
+        for _assignment_id, service_id, connected_at in line_assignments:
+            if service_id in black_list_services:
+                guarded[line_id] = min(connected_at, guarded.get(line_id, connected_at))
+    if guarded:
+        for line_id, numbers in lines_queries.get_black_lists(guarded).items():
+            state = by_id[line_id]
+            state.black_list = frozenset(numbers)
+            state.black_list_since = guarded[line_id]
+
+    since = min(min(times) for times in moments.values())
+    until = max(max(times) for times in moments.values())
+    buckets = _load_bucket_states(sorted(by_id), since, until, catalog)
+    for bucket in buckets:
+        by_id[bucket.line_id].buckets.setdefault(bucket.usage_kind, []).append(bucket)
+    for state in by_id.values():
+        for kind_buckets in state.buckets.values():
+            kind_buckets.sort(key=lambda b: b.order_key(FAR_FUTURE))
+    return states
+
+
+def _post_charges(
+    rated: Sequence[Rated], charges: dict[int, int], batch: UsageBatch, *, actor: str, now: datetime
+) -> dict[int, int]:
+    """One ledger transaction per account for the batch's charges; returns ledger account → txn id."""
+    charges = {account: amount for account, amount in charges.items() if amount}
+    if not charges:
+        return {}
+    revenue = ledger.open_account(REVENUE_ACCOUNT, kind="system", currency=settings.SELFCARE_CURRENCY)
+    # The key names the content (which records, charged to which account), so a replay of the same
+    # content can never post twice, and any different content gets a different key.
+    digest = hashlib.sha256()
+    for item in rated:
+        if item.status == ACCEPTED and item.price_minor:
+            digest.update(f"{item.record.source}\x1f{item.record.record_id}\x1e".encode())
+    batch_digest = digest.hexdigest()[:40]
+    entries = [
+        ledger.Entry(
+            kind="usage",
+            idempotency_key=f"usage:{batch_digest}:{account_id}",
+            legs=[ledger.Leg(account_id, -amount), ledger.Leg(revenue.pk, amount)],
+            actor=actor[:100],
+            cause_type="usage_batch",
+            cause_id=str(batch.pk),
+            memo=f"usage batch #{batch.pk}",
+            floor=ledger.FloorRule.USAGE_OVERDRAFT,
+            created_at=now,
+        )
+        for account_id, amount in sorted(charges.items())
+    ]
+    posted = ledger.post_transactions(entries)
+    return {account_id: txn.pk for (account_id, _), txn in zip(sorted(charges.items()), posted, strict=True)}
+
+
+def _write(rated: Sequence[Rated], transactions: dict[int, int], batch: UsageBatch, now: datetime) -> None:
+    batch_id = batch.pk
+    rows = []
+    append = rows.append
+    extra: list[tuple[tuple[str, str], tuple[tuple[int, int], ...]]] = []
+    for item in rated:
+        record = item.record
+        price = item.price_minor
+        append(
+            (
+                record.source,
+                record.record_id,
+                batch_id,
+                item.line.id,
+                record.kind,
+                record.started_at,
+                record.duration_s,
+                record.volume_bytes,
+                record.counterparty,
+                item.roaming_zone_id,
+                record.cell,
+                item.status,
+                item.reason,
+                item.usage_class,
+                item.zone_id,
+                item.charged_units,
+                item.bucket_id,
+                item.bucket_units,
+                item.priced_units,
+                price,
+                transactions.get(item.line.account_id) if price else None,
+                now,
+            )
+        )
+        if item.extra_draws:
+            extra.append(((record.source, record.record_id), item.extra_draws))
+    bulk.write_records(rows if bulk.is_postgres() else bulk.to_sqlite_rows(rows))
+
+    used: dict[int, int] = {}
+    for item in rated:
+        if item.bucket_id is not None:
+            used[item.bucket_id] = used.get(item.bucket_id, 0) + item.bucket_units
+            for bucket_id, units in item.extra_draws:
+                used[bucket_id] = used.get(bucket_id, 0) + units
+    bulk.apply_bucket_draws(list(used.items()))
+
+    if extra:
+        ids = bulk.record_ids(key for key, _ in extra)
+        BucketConsumption.objects.bulk_create(
+            [
+                BucketConsumption(record_id=ids[key], bucket_id=bucket_id, units=units)
+                for key, draws in extra
+                for bucket_id, units in draws
+            ]
+        )
