@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "selfcare.catalog",
     "selfcare.lines",
     "selfcare.ledger",
+    "selfcare.usage",
     "selfcare.identity",
     "selfcare.notifications",
     "selfcare.backoffice",
