@@ -13,4 +13,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("backoffice/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("", include("selfcare.identity.urls")),
 ]

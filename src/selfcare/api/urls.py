@@ -5,6 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from selfcare.api.problems import install_problem_handlers
+from selfcare.identity.api import router as auth_router
 
 api = NinjaAPI(
     title="selfcare API",
@@ -18,6 +19,7 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 install_problem_handlers(api)
+api.add_router("/auth/", auth_router)
 
 
 @api.get("/ping", tags=["meta"], summary="Liveness of the API", auth=None)

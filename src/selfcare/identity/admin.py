@@ -3,16 +3,18 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
-from selfcare.identity.models import ApiKey, User
-from selfcare.identity.services import actor_of, create_api_key
+from selfcare.identity.models import ApiKey, Device, OneTimeCode, RefreshToken, User, UserSession
+from selfcare.identity.services import Client as ServiceClient
+from selfcare.identity.services import actor_of, create_api_key, end_web_session, revoke_token_families
 
 
 @admin.register(User)
 class SelfcareUserAdmin(UserAdmin):  # type: ignore[type-arg]
-    list_display = ("username", "first_name", "last_name", "is_staff", "is_active", "last_login")
-    fieldsets = (*(UserAdmin.fieldsets or ()), (None, {"fields": ("language",)}))
+    list_display = ("username", "msisdn", "first_name", "last_name", "is_staff", "is_active", "last_login")
+    search_fields = ("username", "msisdn", "first_name", "last_name", "email")
+    fieldsets = (*(UserAdmin.fieldsets or ()), (None, {"fields": ("msisdn", "language")}))
 
 
 @admin.register(ApiKey)
@@ -28,3 +30,74 @@ class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
         key, full = create_api_key(name=obj.name, scopes=list(obj.scopes or []), actor=actor_of(request.user))
         obj.pk = key.pk
         messages.warning(request, gettext("API key (shown only now, copy it): %(key)s") % {"key": full})
+
+
+def _client(request: HttpRequest) -> ServiceClient:
+    return ServiceClient(ip=request.META.get("REMOTE_ADDR"), user_agent=request.headers.get("User-Agent", ""))
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    """Rows written only by the identity services; staff look, and act through the listed actions."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(OneTimeCode)
+class OneTimeCodeAdmin(_ReadOnlyAdmin):
+    # No hash column, ever: with the hash key a 6-digit code falls to a million tries.
+    list_display = ("msisdn", "purpose", "created_at", "expires_at", "attempts", "used_at", "superseded_at")
+    fields = list_display
+    list_filter = ("purpose",)
+    search_fields = ("msisdn",)
+    date_hierarchy = "created_at"
+
+
+@admin.register(Device)
+class DeviceAdmin(_ReadOnlyAdmin):
+    list_display = ("user", "user_agent", "first_seen_at", "last_seen_at", "last_ip")
+    fields = list_display
+    search_fields = ("user__username", "user__msisdn")
+    list_select_related = ("user",)
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(_ReadOnlyAdmin):
+    list_display = ("user", "created_at", "last_activity_at", "ip", "user_agent", "ended_at", "end_reason")
+    fields = list_display
+    list_filter = ("end_reason",)
+    search_fields = ("user__username", "user__msisdn", "ip")
+    list_select_related = ("user",)
+    actions = ["end_sessions"]
+
+    @admin.action(description=gettext_lazy("End the selected sessions"))
+    def end_sessions(self, request: HttpRequest, queryset: Any) -> None:
+        for session in queryset.filter(ended_at__isnull=True).select_related("user"):
+            end_web_session(
+                session.user,
+                session.pk,
+                actor=actor_of(request.user),
+                client=_client(request),
+                reason="ended_by_staff",
+            )
+
+
+@admin.register(RefreshToken)
+class RefreshTokenAdmin(_ReadOnlyAdmin):
+    list_display = ("user", "family", "created_at", "expires_at", "used_at", "revoked_at", "ip")
+    fields = list_display
+    search_fields = ("user__username", "user__msisdn")
+    list_select_related = ("user",)
+    actions = ["revoke_families"]
+
+    @admin.action(description=gettext_lazy("Revoke the sign-ins of the selected tokens"))
+    def revoke_families(self, request: HttpRequest, queryset: Any) -> None:
+        revoke_token_families(
+            queryset, actor=actor_of(request.user), client=_client(request), reason="revoked_by_staff"
+        )

@@ -1,13 +1,14 @@
-"""django-ninja authentication for network and partner systems (API keys with scopes)."""
+"""django-ninja authentication: network and partner systems (API keys with scopes) and subscribers
+(bearer access tokens)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import HttpRequest
-from ninja.security import APIKeyHeader
+from ninja.security import APIKeyHeader, HttpBearer
 
-from selfcare.identity.services import authenticate_api_key
+from selfcare.identity.services import authenticate_access_token, authenticate_api_key
 
 
 class NetworkApiKey(APIKeyHeader):
@@ -23,3 +24,14 @@ class NetworkApiKey(APIKeyHeader):
         if not key:
             return None
         return authenticate_api_key(key, scope=self.scope)
+
+
+class SubscriberBearer(HttpBearer):
+    """`Authorization: Bearer at_...`: a short-lived access token from /api/v1/auth/ whose sign-in has
+    not been revoked (logout, password change, refresh-token reuse end it at once)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = authenticate_access_token(token)
+        if user is not None:
+            request.user = user
+        return user

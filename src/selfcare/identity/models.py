@@ -1,6 +1,8 @@
-"""Identity: users (staff and subscribers), network API keys and the audit log.
+"""Identity: users (staff and subscribers), one-time codes, devices, sessions, API tokens, API keys
+and the audit log.
 
-One-time codes, sessions, devices and subscriber API tokens come with the Identity issue.
+No secret is stored in the clear: codes, device ids, session keys and refresh tokens are kept as keyed
+hashes (selfcare.kit.signing.keyed_hash with SELFCARE_HASH_KEY), passwords as Argon2id hashes.
 """
 
 from __future__ import annotations
@@ -17,10 +19,109 @@ class User(AbstractUser):
     """
 
     language = models.CharField(_("language"), max_length=8, blank=True)
+    # The subscriber's line (E.164); None for staff. The line itself is found through
+    # selfcare.lines.queries.get_line_by_msisdn, so identity keeps no foreign key into lines.
+    msisdn = models.CharField(_("number (E.164)"), max_length=16, unique=True, null=True, blank=True)
 
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+
+
+class CodePurpose(models.TextChoices):
+    REGISTRATION = "registration", _("Registration")
+    LOGIN = "login", _("Sign-in")
+    RESET = "reset", _("Password reset")
+    CONFIRM = "confirm", _("Confirmation")
+
+
+class OneTimeCode(models.Model):
+    """A code sent by SMS, bound to one number and one purpose; only its keyed hash is kept."""
+
+    msisdn = models.CharField(_("number (E.164)"), max_length=16)
+    purpose = models.CharField(_("purpose"), max_length=16, choices=CodePurpose.choices)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    attempts = models.PositiveSmallIntegerField(_("wrong attempts"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    # Set when a newer code for the same number and purpose replaces this one.
+    superseded_at = models.DateTimeField(_("superseded at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
+        indexes = [models.Index(fields=["msisdn", "purpose", "created_at"], name="identity_otp_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.msisdn} {self.purpose} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Device(models.Model):
+    """A browser or app a user has signed in from, recognised by a random id in a long-lived cookie."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="devices")
+    device_hash = models.CharField(max_length=64)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    first_seen_at = models.DateTimeField(_("first seen"))
+    last_seen_at = models.DateTimeField(_("last seen"))
+    last_ip = models.GenericIPAddressField(_("last IP address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
+        constraints = [models.UniqueConstraint(fields=["user", "device_hash"], name="identity_device_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.user_agent[:40]}"
+
+
+class UserSession(models.Model):
+    """One signed-in browser session, so the subscriber can see it and end it.
+
+    The session key is kept only as a keyed hash; ending a session marks the row and the middleware
+    refuses (and flushes) a session whose row is ended, idle too long or too old.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="web_sessions")
+    session_hash = models.CharField(max_length=64, unique=True)
+    device = models.ForeignKey(Device, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("started"))
+    last_activity_at = models.DateTimeField(_("last activity"))
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    end_reason = models.CharField(_("end reason"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        indexes = [models.Index(fields=["user", "ended_at"], name="identity_session_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class RefreshToken(models.Model):
+    """A refresh token of the mobile API. Each use rotates it; a reused one revokes its whole family."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
+    family = models.UUIDField(_("family"), db_index=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("rotated at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    device = models.ForeignKey(Device, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("refresh token")
+        verbose_name_plural = _("refresh tokens")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.family}"
 
 
 class ApiKey(models.Model):

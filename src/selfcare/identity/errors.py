@@ -1,0 +1,60 @@
+"""Typed errors of the identity flows. Their messages never say whether a number or account exists."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from selfcare.kit.errors import BusinessError, ValidationFailed
+
+
+class InvalidPhone(ValidationFailed):
+    code = "invalid_number"
+    default_message = _("This is not a valid phone number.")
+
+
+class TooManyRequests(BusinessError):
+    code = "too_many_requests"
+    status = 429
+    default_message = _("Too many requests. Please try again later.")
+
+
+class ResendTooSoon(TooManyRequests):
+    code = "resend_too_soon"
+    default_message = _("A code was sent a moment ago. Please wait a minute before asking for another one.")
+
+
+class LoginDelayed(TooManyRequests):
+    code = "login_delayed"
+    default_message = _("Too many failed attempts. Please try again in %(seconds)d seconds.")
+
+
+class InvalidCredentials(BusinessError):
+    code = "invalid_credentials"
+    status = 401
+    default_message = _("The number, alias or password is wrong.")
+
+
+class InvalidCode(BusinessError):
+    code = "invalid_code"
+    status = 400
+    default_message = _("The code is wrong or has expired. Check it or ask for a new one.")
+
+
+class InvalidToken(BusinessError):
+    code = "invalid_token"
+    status = 401
+    default_message = _("The token is not valid. Please sign in again.")
+
+
+class WrongCurrentPassword(BusinessError):
+    code = "wrong_current_password"
+    status = 400
+    default_message = _("The current password is wrong.")
+
+
+class AliasNotAvailable(ValidationFailed):
+    code = "alias_not_available"
+    default_message = _(
+        "This alias cannot be used. Use 3 to 30 Latin letters, digits, dots, dashes or underscores, "
+        "starting with a letter, and not taken by someone else."
+    )

@@ -1,0 +1,84 @@
+"""JSON shapes of /api/v1/auth/."""
+
+from __future__ import annotations
+
+from ninja import Field, Schema
+
+from selfcare.identity.validators import PASSWORD_MAX_LENGTH
+
+_NUMBER = Field(
+    ..., max_length=40, description="The phone number in any common format.", examples=["+79001234567"]
+)
+_CODE = Field(..., max_length=12, description="The one-time code from the SMS.", examples=["123456"])
+_PASSWORD = Field(..., max_length=PASSWORD_MAX_LENGTH, description="8 to 256 characters, any script.")
+_DEVICE = Field(
+    "",
+    max_length=200,
+    description="A random id the app generates once per installation; a sign-in with a password from an "
+    "id not seen before needs an SMS confirmation.",
+)
+
+
+class NumberIn(Schema):
+    msisdn: str = _NUMBER
+
+
+class Accepted(Schema):
+    status: str = Field(
+        "accepted",
+        description="Always 'accepted': a code is sent only if the number may have one, and the answer "
+        "does not say which.",
+    )
+
+
+class RegisterConfirmIn(Schema):
+    msisdn: str = _NUMBER
+    code: str = _CODE
+    password: str = _PASSWORD
+    device_id: str = _DEVICE
+
+
+class ResetConfirmIn(RegisterConfirmIn):
+    pass
+
+
+class CodeLoginIn(Schema):
+    msisdn: str = _NUMBER
+    code: str = _CODE
+    device_id: str = _DEVICE
+
+
+class PasswordLoginIn(Schema):
+    login: str = Field(..., max_length=150, description="The phone number or the alias.")
+    password: str = _PASSWORD
+    device_id: str = _DEVICE
+
+
+class ConfirmLoginIn(Schema):
+    challenge: str = Field(..., max_length=500)
+    code: str = _CODE
+    device_id: str = _DEVICE
+
+
+class TokensOut(Schema):
+    access_token: str = Field(
+        ..., description="Send as `Authorization: Bearer <token>`; valid for expires_in s."
+    )
+    refresh_token: str = Field(..., description="Single use: each refresh returns a new one.")
+    token_type: str = "Bearer"  # noqa: S105 - the scheme name, not a secret
+    expires_in: int
+
+
+class ConfirmationRequired(Schema):
+    confirmation_required: bool = True
+    challenge: str = Field(..., description="Send back with the SMS code to /auth/login/confirm.")
+
+
+class RefreshIn(Schema):
+    refresh_token: str = Field(..., max_length=200)
+
+
+class MeOut(Schema):
+    msisdn: str | None
+    username: str
+    language: str

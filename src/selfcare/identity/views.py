@@ -1,0 +1,427 @@
+"""Subscriber sign-in pages: registration, password and code sign-in, new-device confirmation, reset,
+home placeholder, security page, profile, logout (docs/identity.md).
+
+A flow that spans pages keeps its number in the session. Every page that takes a number answers the
+same way whatever the number is: the services return nothing that tells a served number from another,
+and these views add nothing either (no message, cookie or redirect that depends on it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import login as django_login
+from django.contrib.auth import logout as django_logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from selfcare.identity import services
+from selfcare.identity.errors import InvalidCredentials, TooManyRequests, WrongCurrentPassword
+from selfcare.identity.forms import (
+    AliasForm,
+    CodeAndPasswordForm,
+    CodeForm,
+    LoginForm,
+    NumberForm,
+    PasswordChangeForm,
+)
+from selfcare.identity.http import client_of
+from selfcare.identity.models import AuditEvent, CodePurpose, User
+from selfcare.kit import clock
+from selfcare.kit.errors import BusinessError
+from selfcare.kit.phone import format_international
+
+FLOW_KEY = "identity_flow"
+PENDING_KEY = "identity_pending_login"
+DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600
+
+_START_URLS = {
+    CodePurpose.REGISTRATION: "identity:register",
+    CodePurpose.LOGIN: "identity:login-code",
+    CodePurpose.RESET: "identity:reset",
+}
+_CODE_URLS = {
+    CodePurpose.REGISTRATION: "identity:register-code",
+    CodePurpose.LOGIN: "identity:login-code-verify",
+    CodePurpose.RESET: "identity:reset-code",
+}
+
+
+def _error_status(exc: BusinessError) -> int:
+    return 429 if isinstance(exc, TooManyRequests) else 200
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _finish_login(request: HttpRequest, user: User, *, method: str) -> HttpResponse:
+    device_id = request.COOKIES.get(settings.SELFCARE_DEVICE_COOKIE_NAME) or services.new_device_id()
+    flow_next = request.session.get(FLOW_KEY, {}).get("next", "")
+    django_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session.pop(FLOW_KEY, None)
+    request.session.pop(PENDING_KEY, None)
+    request.session.save()
+    services.start_web_session(
+        user,
+        session_key=request.session.session_key or "",
+        device_id=device_id,
+        client=client_of(request),
+        method=method,
+    )
+    target = (
+        flow_next if url_has_allowed_host_and_scheme(flow_next, allowed_hosts={request.get_host()}) else ""
+    )
+    response = HttpResponseRedirect(target or reverse("identity:home"))
+    response.set_cookie(
+        settings.SELFCARE_DEVICE_COOKIE_NAME,
+        device_id,
+        max_age=DEVICE_COOKIE_MAX_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+# --- starting a code flow: registration, sign-in by code, reset ----------------------------------------
+
+
+def _start_code_flow(request: HttpRequest, purpose: str, template: str) -> HttpResponse:
+    form = NumberForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        msisdn = form.cleaned_data["number"]
+        try:
+            services.request_code(msisdn, purpose=purpose, client=client_of(request))
+        except BusinessError as exc:
+            form.add_error(None, exc.render_message())
+            status = _error_status(exc)
+        else:
+            request.session[FLOW_KEY] = {
+                "purpose": purpose,
+                "msisdn": msisdn,
+                "next": request.GET.get("next", ""),
+            }
+            return redirect(_CODE_URLS[purpose])
+    return render(request, template, {"form": form, "purpose": purpose}, status=status)
+
+
+def _flow_number(request: HttpRequest, purpose: str) -> str | None:
+    flow = request.session.get(FLOW_KEY) or {}
+    return flow.get("msisdn") if flow.get("purpose") == purpose else None
+
+
+def _resend(request: HttpRequest, msisdn: str, purpose: str, form: Any, *, actor: str = "anonymous") -> int:
+    """Ask for another code; returns the status of the page to render (the notice goes on the form)."""
+    try:
+        services.request_code(msisdn, purpose=purpose, client=client_of(request), actor=actor)
+    except BusinessError as exc:
+        form.add_error(None, exc.render_message())
+        return _error_status(exc)
+    form.resent = True
+    return 200
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    return _start_code_flow(request, CodePurpose.REGISTRATION, "identity/register.html")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_code(request: HttpRequest) -> HttpResponse:
+    return _start_code_flow(request, CodePurpose.LOGIN, "identity/login_code.html")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def reset(request: HttpRequest) -> HttpResponse:
+    return _start_code_flow(request, CodePurpose.RESET, "identity/reset.html")
+
+
+def _code_and_password_page(request: HttpRequest, purpose: str, template: str) -> HttpResponse:
+    msisdn = _flow_number(request, purpose)
+    if msisdn is None:
+        return redirect(_START_URLS[purpose])
+    status = 200
+    if request.method == "POST" and "resend" in request.POST:
+        form = CodeAndPasswordForm(msisdn=msisdn)
+        status = _resend(request, msisdn, purpose, form)
+    else:
+        form = CodeAndPasswordForm(request.POST or None, msisdn=msisdn)
+        if request.method == "POST" and form.is_valid():
+            complete = (
+                services.complete_registration
+                if purpose == CodePurpose.REGISTRATION
+                else services.reset_password
+            )
+            try:
+                user = complete(
+                    msisdn,
+                    code=form.cleaned_data["code"],
+                    password=form.cleaned_data["password1"],
+                    client=client_of(request),
+                )
+            except ValidationError as exc:
+                form.add_error("password1", exc)
+            except BusinessError as exc:
+                form.add_error(None, exc.render_message())
+                status = _error_status(exc)
+            else:
+                return _finish_login(request, user, method=purpose)
+    context = {"form": form, "number": format_international(msisdn), "purpose": purpose}
+    return render(request, template, context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def register_code(request: HttpRequest) -> HttpResponse:
+    return _code_and_password_page(request, CodePurpose.REGISTRATION, "identity/register_code.html")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def reset_code(request: HttpRequest) -> HttpResponse:
+    return _code_and_password_page(request, CodePurpose.RESET, "identity/reset_code.html")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_code_verify(request: HttpRequest) -> HttpResponse:
+    msisdn = _flow_number(request, CodePurpose.LOGIN)
+    if msisdn is None:
+        return redirect("identity:login-code")
+    status = 200
+    if request.method == "POST" and "resend" in request.POST:
+        form = CodeForm()
+        status = _resend(request, msisdn, CodePurpose.LOGIN, form)
+    else:
+        form = CodeForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                user = services.login_with_code(
+                    msisdn, code=form.cleaned_data["code"], client=client_of(request)
+                )
+            except BusinessError as exc:
+                form.add_error(None, exc.render_message())
+                status = _error_status(exc)
+            else:
+                return _finish_login(request, user, method="code")
+    context = {"form": form, "number": format_international(msisdn)}
+    return render(request, "identity/login_code_verify.html", context, status=status)
+
+
+# --- password sign-in and the new-device step -----------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect("identity:home")
+    form = LoginForm(request.POST or None)
+    status = 200
+    session_ended = request.session.pop("identity_session_ended", "") if request.method == "GET" else ""
+    if request.method == "POST" and form.is_valid():
+        client = client_of(request)
+        try:
+            user = services.authenticate_subscriber(
+                form.cleaned_data["login"], form.cleaned_data["password"], client=client
+            )
+            device_id = request.COOKIES.get(settings.SELFCARE_DEVICE_COOKIE_NAME, "")
+            if not services.needs_device_confirmation(user, device_id):
+                request.session[FLOW_KEY] = {"next": request.GET.get("next", "")}
+                return _finish_login(request, user, method="password")
+            services.request_code(
+                user.msisdn or "", purpose=CodePurpose.CONFIRM, client=client, actor=f"user:{user.pk}"
+            )
+        except (InvalidCredentials, TooManyRequests) as exc:
+            form.add_error(None, exc.render_message())
+            status = 401 if isinstance(exc, InvalidCredentials) else 429
+        else:
+            request.session[PENDING_KEY] = {"user": user.pk, "at": clock.now().timestamp()}
+            request.session[FLOW_KEY] = {"next": request.GET.get("next", "")}
+            return redirect("identity:login-confirm")
+    return render(
+        request, "identity/login.html", {"form": form, "session_ended": session_ended}, status=status
+    )
+
+
+def _pending_user(request: HttpRequest) -> User | None:
+    pending = request.session.get(PENDING_KEY) or {}
+    started = pending.get("at", 0)
+    if clock.now().timestamp() - started > settings.SELFCARE_OTP_TTL_S:
+        return None
+    return User.objects.filter(pk=pending.get("user"), is_active=True).first()
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_confirm(request: HttpRequest) -> HttpResponse:
+    user = _pending_user(request)
+    if user is None:
+        request.session.pop(PENDING_KEY, None)
+        return redirect("identity:login")
+    status = 200
+    if request.method == "POST" and "resend" in request.POST:
+        form = CodeForm()
+        status = _resend(request, user.msisdn or "", CodePurpose.CONFIRM, form, actor=f"user:{user.pk}")
+    else:
+        form = CodeForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.confirm_device(user, code=form.cleaned_data["code"], client=client_of(request))
+            except BusinessError as exc:
+                form.add_error(None, exc.render_message())
+                status = _error_status(exc)
+            else:
+                return _finish_login(request, user, method="password+sms")
+    context = {"form": form, "number": format_international(user.msisdn or "")}
+    return render(request, "identity/login_confirm.html", context, status=status)
+
+
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and request.session.session_key:
+        services.log_out(_user(request), session_key=request.session.session_key, client=client_of(request))
+    django_logout(request)
+    return redirect("identity:login")
+
+
+# --- signed-in pages ----------------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    return render(request, "identity/home.html", {"number": format_international(user.msisdn or "")})
+
+
+_EVENT_LABELS = {
+    "registration": _("Registration"),
+    "login": _("Signed in"),
+    "login.failed": _("Failed sign-in"),
+    "otp.request": _("Code requested"),
+    "otp.send": _("Code sent"),
+    "otp.check": _("Code entered"),
+    "password.change": _("Password changed"),
+    "password.reset": _("Password reset"),
+    "session.end": _("Session ended"),
+    "device.forget": _("Device forgotten"),
+    "alias.set": _("Alias changed"),
+    "token.refresh": _("App token renewed"),
+    "token.revoke": _("App signed out"),
+}
+
+
+def _labelled(event: AuditEvent) -> AuditEvent:
+    event.label = _EVENT_LABELS.get(event.action, event.action)  # type: ignore[attr-defined]
+    return event
+
+
+@never_cache
+@login_required
+def security(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    current = services.session_hash(request.session.session_key or "")
+    context = {
+        "sessions": services.list_active_sessions(user),
+        "current_session_hash": current,
+        "devices": services.list_devices(user),
+        "events": [_labelled(event) for event in services.list_own_audit_events(user)],
+        "idle_minutes": settings.SELFCARE_SESSION_IDLE_TIMEOUT_S // 60,
+    }
+    return render(request, "identity/security.html", context)
+
+
+@login_required
+@require_POST
+def end_session(request: HttpRequest, session_id: int) -> HttpResponseBase:
+    user = _user(request)
+    services.end_web_session(user, session_id, actor=f"user:{user.pk}", client=client_of(request))
+    return redirect("identity:security")
+
+
+@login_required
+@require_POST
+def end_other_sessions(request: HttpRequest) -> HttpResponseBase:
+    user = _user(request)
+    services.end_other_sessions(
+        user,
+        keep_session_key=request.session.session_key or "",
+        actor=f"user:{user.pk}",
+        client=client_of(request),
+        reason="ended_by_user",
+    )
+    return redirect("identity:security")
+
+
+@login_required
+@require_POST
+def forget_device(request: HttpRequest, device_id: int) -> HttpResponseBase:
+    services.forget_device(_user(request), device_id, client=client_of(request))
+    return redirect("identity:security")
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def change_password(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = PasswordChangeForm(request.POST or None)
+    status = 200
+    done = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_password(
+                user,
+                current_password=form.cleaned_data["current_password"],
+                new_password=form.cleaned_data["password1"],
+                keep_session_key=request.session.session_key or "",
+                client=client_of(request),
+            )
+        except ValidationError as exc:
+            form.add_error("password1", exc)
+        except WrongCurrentPassword as exc:
+            form.add_error("current_password", exc.render_message())
+        except BusinessError as exc:
+            form.add_error(None, exc.render_message())
+            status = _error_status(exc)
+        else:
+            # The session hash of the auth framework follows the new password, so this session stays.
+            from django.contrib.auth import update_session_auth_hash
+
+            update_session_auth_hash(request, user)
+            done = True
+            form = PasswordChangeForm()
+    return render(request, "identity/password_change.html", {"form": form, "done": done}, status=status)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    alias = "" if user.username == user.msisdn else user.username
+    form = AliasForm(request.POST or None, initial={"alias": alias})
+    saved = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_alias(user, alias=form.cleaned_data["alias"], client=client_of(request))
+        except BusinessError as exc:
+            form.add_error("alias", exc.render_message())
+        else:
+            saved = True
+    context = {"form": form, "saved": saved, "number": format_international(user.msisdn or "")}
+    return render(request, "identity/profile.html", context)
