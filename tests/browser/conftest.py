@@ -1,13 +1,15 @@
 """Playwright fixtures for browser journeys, shared by every test under tests/browser/.
 
-Debian's Chromium is driven through Playwright's sync API (never `playwright install`). The browser is
-started once per test session; each test gets a fresh context and page, with the page's console
+Debian's Chromium is driven through Playwright's sync API (never `playwright install`). One browser is
+shared by all the browser tests; each test gets a fresh context and page, with the page's console
 messages and uncaught errors collected in `console_messages`.
 
-Playwright's sync API keeps an asyncio event loop alive in the main thread for as long as the browser
-runs, which makes Django refuse ORM calls from that thread (SynchronousOnlyOperation). Browser test
-modules therefore set DJANGO_ALLOW_ASYNC_UNSAFE=true; the session fixture sets it too, because the
-browser outlives the module that started it.
+Playwright's sync API keeps an asyncio event loop running in the main thread for as long as it is
+started. That makes Django refuse ORM calls from the thread (SynchronousOnlyOperation), so browser
+test modules set DJANGO_ALLOW_ASYNC_UNSAFE=true. It also makes `asyncio.run()` fail, which is why the
+browser is scoped to this package rather than to the session: pytest stops it as soon as the run
+leaves tests/browser/, and no other test ever sees the running loop (under xdist a worker may start it
+more than once; that costs a second, not a failure).
 
 Screenshots go under test-artifacts/browser/ (ignored by git), via `artifact_path(name)`.
 """
@@ -43,7 +45,7 @@ def artifact_path(name: str) -> Path:
     return ARTIFACTS_DIR / name
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     require_service("Chromium at /usr/bin/chromium", CHROMIUM.exists())
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

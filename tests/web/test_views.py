@@ -6,6 +6,7 @@ import json
 from html.parser import HTMLParser
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.db import connection
 from django.test import Client
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY
@@ -234,8 +235,6 @@ def test_vendored_assets_are_served_from_our_origin(client: Client) -> None:
         "/static/selfcare/favicon.svg",
     ]:
         assert f'"{asset}"' in html
-    from django.contrib.staticfiles import finders
-
     for relative in [
         "vendor/pico/pico.min.css",
         "vendor/htmx/htmx.min.js",
