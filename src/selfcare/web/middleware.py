@@ -57,7 +57,8 @@ class RequestIdAndMetricsMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
         elapsed = time.perf_counter() - started
         match = getattr(request, "resolver_match", None)
-        route = match.route if match is not None and match.route else "unmatched"
+        # The route pattern (not the path) keeps label cardinality bounded; the root pattern is "".
+        route = "unmatched" if match is None else (match.route or "/")
         REQUESTS.labels(request.method, route, str(response.status_code)).inc()
         LATENCY.labels(route).observe(elapsed)
         response.headers["X-Request-ID"] = request_id
