@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from selfcare.api.problems import Problem
 from selfcare.identity import services
@@ -42,9 +42,9 @@ def _tokens(pair: services.TokenPair) -> TokensOut:
     )
 
 
-def _request_code(request: HttpRequest, raw_number: str, purpose: str) -> tuple[int, Accepted]:
+def _request_code(request: HttpRequest, raw_number: str, purpose: str) -> Status:
     services.request_code(services.normalize_number(raw_number), purpose=purpose, client=client_of(request))
-    return 202, Accepted()
+    return Status(202, Accepted())
 
 
 def _validated_password(password: str, msisdn: str) -> None:
@@ -60,7 +60,7 @@ def _validated_password(password: str, msisdn: str) -> None:
     auth=None,
     summary="Registration, step 1: send a code to the number if it is an active line",
 )
-def register_start(request: HttpRequest, body: NumberIn) -> tuple[int, Accepted]:
+def register_start(request: HttpRequest, body: NumberIn) -> Status:
     return _request_code(request, body.msisdn, CodePurpose.REGISTRATION)
 
 
@@ -88,15 +88,14 @@ def register_confirm(request: HttpRequest, body: RegisterConfirmIn) -> TokensOut
     description="From a device id not seen before (when the operator requires it) the answer is 202 with a "
     "challenge, and an SMS code is sent; finish with /auth/login/confirm.",
 )
-def login(request: HttpRequest, body: PasswordLoginIn) -> tuple[int, TokensOut | ConfirmationRequired]:
+def login(request: HttpRequest, body: PasswordLoginIn) -> Status:
     client = client_of(request)
     user = services.authenticate_subscriber(body.login, body.password, client=client)
     if services.needs_device_confirmation(user, body.device_id):
         challenge = services.make_login_challenge(user, device_id=body.device_id, client=client)
-        return 202, ConfirmationRequired(challenge=challenge)
-    return 200, _tokens(
-        services.issue_api_tokens(user, device_id=body.device_id, client=client, method="password")
-    )
+        return Status(202, ConfirmationRequired(challenge=challenge))
+    tokens = services.issue_api_tokens(user, device_id=body.device_id, client=client, method="password")
+    return Status(200, _tokens(tokens))
 
 
 @router.post(
@@ -120,7 +119,7 @@ def login_confirm(request: HttpRequest, body: ConfirmLoginIn) -> TokensOut:
     auth=None,
     summary="Sign in by SMS code, step 1: send a code to a registered number",
 )
-def otp_start(request: HttpRequest, body: NumberIn) -> tuple[int, Accepted]:
+def otp_start(request: HttpRequest, body: NumberIn) -> Status:
     return _request_code(request, body.msisdn, CodePurpose.LOGIN)
 
 
@@ -142,7 +141,7 @@ def otp_confirm(request: HttpRequest, body: CodeLoginIn) -> TokensOut:
     auth=None,
     summary="Password reset, step 1: send a code to a registered number",
 )
-def reset_start(request: HttpRequest, body: NumberIn) -> tuple[int, Accepted]:
+def reset_start(request: HttpRequest, body: NumberIn) -> Status:
     return _request_code(request, body.msisdn, CodePurpose.RESET)
 
 
@@ -176,9 +175,9 @@ def refresh(request: HttpRequest, body: RefreshIn) -> TokensOut:
     auth=SubscriberBearer(),
     summary="Sign out: the refresh token's family and its access tokens stop working",
 )
-def logout(request: HttpRequest, body: RefreshIn) -> tuple[int, None]:
+def logout(request: HttpRequest, body: RefreshIn) -> Status:
     services.revoke_refresh_token(body.refresh_token, client=client_of(request))
-    return 204, None
+    return Status(204, None)
 
 
 @router.get(

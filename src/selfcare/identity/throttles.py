@@ -6,15 +6,15 @@ Every counter is changed with the storage's atomic increment, so concurrent requ
 the last unit: an increment that went over the limit is given back and refused.
 
 Three shapes:
-- `acquire(...)`: at most N per period, a sliding window (the current and the previous fixed window,
-  the previous one weighted by how much of it still overlaps, as limits' sliding-window counter does).
+- `acquire(...)`: at most N per period, a sliding window made of BUCKETS small fixed windows plus the
+  current one: it never lets more than N through in any span of `period`, and may hold back a unit for
+  up to one bucket (a tenth of the period) longer than an exact log would.
 - `acquire_cooldown(...)`: at least S seconds between two successes (a compare-and-set on a timestamp).
 - `acquire_daily(...)`: at most N per calendar day of the operator's time zone.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -23,6 +23,8 @@ from django.conf import settings
 from limits.storage import MemoryStorage, Storage, storage_from_string
 
 from selfcare.kit import clock
+
+BUCKETS = 10
 
 
 @dataclass(frozen=True)
@@ -41,30 +43,27 @@ class Limiter:
         return ":".join([self.prefix, *(str(part) for part in parts)])
 
     # --- N per period -------------------------------------------------------------------------------
-    def _sliding_count(self, name: str, key: str, period_s: int, now_s: float) -> tuple[float, int]:
-        window = int(now_s // period_s)
-        elapsed_fraction = (now_s - window * period_s) / period_s
-        previous = self.storage.get(self._key(name, key, period_s, window - 1))
-        return previous * (1 - elapsed_fraction), window
+    def _window(self, name: str, key: str, period_s: int) -> tuple[list[str], str, int]:
+        """The keys of the buckets that make up the window ending now, and the current bucket's key."""
+        bucket_s = max(1, period_s // BUCKETS)
+        current = int(clock.now().timestamp()) // bucket_s
+        keys = [self._key(name, key, bucket_s, index) for index in range(current - BUCKETS, current + 1)]
+        return keys, keys[-1], period_s + 2 * bucket_s
 
     def acquire(self, name: str, key: str, *, amount: int, period_s: int) -> bool:
         """Take one unit of `amount` per `period_s` for `key`; False (and nothing taken) when none is left."""
         if amount <= 0:
             return False
-        now_s = clock.now().timestamp()
-        weighted_previous, window = self._sliding_count(name, key, period_s, now_s)
-        current_key = self._key(name, key, period_s, window)
-        current = self.storage.incr(current_key, 2 * period_s + 60)
-        if weighted_previous + current > amount:
-            self.storage.incr(current_key, 2 * period_s + 60, amount=-1)
+        keys, current_key, expiry = self._window(name, key, period_s)
+        taken = self.storage.incr(current_key, expiry)
+        if taken + sum(self.storage.get(k) for k in keys[:-1]) > amount:
+            self.storage.incr(current_key, expiry, amount=-1)
             return False
         return True
 
     def remaining(self, name: str, key: str, *, amount: int, period_s: int) -> int:
-        now_s = clock.now().timestamp()
-        weighted_previous, window = self._sliding_count(name, key, period_s, now_s)
-        current = self.storage.get(self._key(name, key, period_s, window))
-        return max(0, math.floor(amount - weighted_previous - current))
+        keys, _current, _expiry = self._window(name, key, period_s)
+        return max(0, amount - sum(self.storage.get(k) for k in keys))
 
     # --- at least S seconds apart ----------------------------------------------------------------------
     def acquire_cooldown(self, name: str, key: str, *, seconds: int) -> bool:

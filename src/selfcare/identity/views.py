@@ -120,15 +120,15 @@ def _flow_number(request: HttpRequest, purpose: str) -> str | None:
     return flow.get("msisdn") if flow.get("purpose") == purpose else None
 
 
-def _resend(request: HttpRequest, msisdn: str, purpose: str, form: Any, *, actor: str = "anonymous") -> int:
-    """Ask for another code; returns the status of the page to render (the notice goes on the form)."""
+def _resend(
+    request: HttpRequest, msisdn: str, purpose: str, *, actor: str = "anonymous"
+) -> tuple[int, dict[str, Any]]:
+    """Ask for another code; the status of the page and the notice to show on it."""
     try:
         services.request_code(msisdn, purpose=purpose, client=client_of(request), actor=actor)
     except BusinessError as exc:
-        form.add_error(None, exc.render_message())
-        return _error_status(exc)
-    form.resent = True
-    return 200
+        return _error_status(exc), {"notice": exc.render_message(), "notice_error": True}
+    return 200, {"notice": _("If this number can receive our codes, a new code is on its way.")}
 
 
 @never_cache
@@ -153,10 +153,10 @@ def _code_and_password_page(request: HttpRequest, purpose: str, template: str) -
     msisdn = _flow_number(request, purpose)
     if msisdn is None:
         return redirect(_START_URLS[purpose])
-    status = 200
+    status, notice = 200, {}
     if request.method == "POST" and "resend" in request.POST:
         form = CodeAndPasswordForm(msisdn=msisdn)
-        status = _resend(request, msisdn, purpose, form)
+        status, notice = _resend(request, msisdn, purpose)
     else:
         form = CodeAndPasswordForm(request.POST or None, msisdn=msisdn)
         if request.method == "POST" and form.is_valid():
@@ -179,7 +179,7 @@ def _code_and_password_page(request: HttpRequest, purpose: str, template: str) -
                 status = _error_status(exc)
             else:
                 return _finish_login(request, user, method=purpose)
-    context = {"form": form, "number": format_international(msisdn), "purpose": purpose}
+    context = {"form": form, "number": format_international(msisdn), "purpose": purpose, **notice}
     return render(request, template, context, status=status)
 
 
@@ -201,10 +201,10 @@ def login_code_verify(request: HttpRequest) -> HttpResponse:
     msisdn = _flow_number(request, CodePurpose.LOGIN)
     if msisdn is None:
         return redirect("identity:login-code")
-    status = 200
+    status, notice = 200, {}
     if request.method == "POST" and "resend" in request.POST:
         form = CodeForm()
-        status = _resend(request, msisdn, CodePurpose.LOGIN, form)
+        status, notice = _resend(request, msisdn, CodePurpose.LOGIN)
     else:
         form = CodeForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -217,7 +217,7 @@ def login_code_verify(request: HttpRequest) -> HttpResponse:
                 status = _error_status(exc)
             else:
                 return _finish_login(request, user, method="code")
-    context = {"form": form, "number": format_international(msisdn)}
+    context = {"form": form, "number": format_international(msisdn), **notice}
     return render(request, "identity/login_code_verify.html", context, status=status)
 
 
@@ -272,10 +272,10 @@ def login_confirm(request: HttpRequest) -> HttpResponse:
     if user is None:
         request.session.pop(PENDING_KEY, None)
         return redirect("identity:login")
-    status = 200
+    status, notice = 200, {}
     if request.method == "POST" and "resend" in request.POST:
         form = CodeForm()
-        status = _resend(request, user.msisdn or "", CodePurpose.CONFIRM, form, actor=f"user:{user.pk}")
+        status, notice = _resend(request, user.msisdn or "", CodePurpose.CONFIRM, actor=f"user:{user.pk}")
     else:
         form = CodeForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -286,7 +286,7 @@ def login_confirm(request: HttpRequest) -> HttpResponse:
                 status = _error_status(exc)
             else:
                 return _finish_login(request, user, method="password+sms")
-    context = {"form": form, "number": format_international(user.msisdn or "")}
+    context = {"form": form, "number": format_international(user.msisdn or ""), **notice}
     return render(request, "identity/login_confirm.html", context, status=status)
 
 
