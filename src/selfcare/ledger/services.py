@@ -103,6 +103,55 @@ def open_account(
     return account
 
 
+@dataclass(frozen=True)
+class AccountSpec:
+    """What `open_accounts` needs to open one ledger account."""
+
+    code: str
+    kind: str
+    currency: str
+    name: str = ""
+    floor_minor: int | None = None
+    overdraft_minor: int = 0
+    created_at: Any = None  # a datetime; None means clock.now(). The demo back-dates its accounts.
+
+
+def open_accounts(specs: Sequence[AccountSpec], *, batch_size: int = 2000) -> list[LedgerAccount]:
+    """Open many ledger accounts at once (bulk inserts); codes already open are returned as they are.
+
+    The bulk twin of `open_account` for generators and imports: same defaults (a customer account
+    without a floor gets floor 0), returned in the order of `specs`.
+    """
+    codes = [spec.code for spec in specs]
+    if len(set(codes)) != len(codes):
+        raise ValueError("open_accounts: the same code twice in one call")
+    now = clock.now()
+    with transaction.atomic():
+        existing: dict[str, LedgerAccount] = {}
+        for start in range(0, len(codes), batch_size):
+            chunk = codes[start : start + batch_size]
+            existing.update((a.code, a) for a in LedgerAccount.objects.filter(code__in=chunk))
+        missing = [
+            LedgerAccount(
+                code=spec.code,
+                kind=spec.kind,
+                currency=spec.currency,
+                name=spec.name,
+                floor_minor=0
+                if spec.kind == AccountKind.CUSTOMER and spec.floor_minor is None
+                else spec.floor_minor,
+                overdraft_minor=spec.overdraft_minor,
+                created_at=spec.created_at or now,
+            )
+            for spec in specs
+            if spec.code not in existing
+        ]
+        # Both supported backends (PostgreSQL, SQLite >= 3.35) return the new ids from a bulk insert.
+        created = LedgerAccount.objects.bulk_create(missing, batch_size=batch_size)
+        existing.update((account.code, account) for account in created)
+    return [existing[code] for code in codes]
+
+
 def set_account_limits(account_id: int, *, floor_minor: int | None, overdraft_minor: int) -> None:
     """Change an account's floor (credit limit) under its row lock. Callers write the audit row."""
     with transaction.atomic():
