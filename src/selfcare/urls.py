@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from selfcare.api.urls import api
+from selfcare.notifications import views as notifications
 from selfcare.web import views as web
 
 urlpatterns = [
@@ -13,5 +14,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("backoffice/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("dev/sms", notifications.dev_sms, name="dev-sms"),
     path("", include("selfcare.identity.urls")),
 ]
