@@ -121,7 +121,7 @@ def deliver_sms(sms_id: int) -> OutboundSms | None:
         return None
     sms = OutboundSms.objects.get(pk=sms_id)
     try:
-        result = get_sender().send(sms.msisdn, sms.text)
+        result = get_sender().send(sms.msisdn, sms.text, reference=f"sms-{sms.pk}")
     except Exception as exc:
         # Our senders raise SmsSendError with a text-free reason; for anything else only the class is
         # kept, because a library's message might quote what it was sending.

@@ -25,6 +25,10 @@ class SmsSendError(Exception):
 
 
 class SmsSender(Protocol):
-    def send(self, msisdn: str, text: str) -> SendResult:
-        """Hand one message to the gateway; return its id there, or raise SmsSendError."""
+    def send(self, msisdn: str, text: str, *, reference: str = "") -> SendResult:
+        """Hand one message to the gateway; return its id there, or raise SmsSendError.
+
+        `reference` is our stable id of the message (the same on every retry), for gateways that can
+        use it to drop duplicates.
+        """
         ...

@@ -75,7 +75,7 @@ def clear_messages() -> None:
 
 
 class ConsoleSender:
-    def send(self, msisdn: str, text: str) -> SendResult:
+    def send(self, msisdn: str, text: str, *, reference: str = "") -> SendResult:
         message = store_message(msisdn, text)
         log.info("sms.console.sent", msisdn=msisdn, length=len(text), message_id=message.provider_message_id)
         return SendResult(provider_message_id=message.provider_message_id)
