@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "selfcare.usage",
     "selfcare.identity",
     "selfcare.notifications",
+    "selfcare.billing",
     "selfcare.backoffice",
     "selfcare.api",
     "selfcare.demo",
@@ -164,6 +165,12 @@ SELFCARE_SMPP_TIMEOUT_S = env_int("SELFCARE_SMPP_TIMEOUT_S", 10)
 SELFCARE_SMS_HTTP_URL = env_str("SELFCARE_SMS_HTTP_URL")
 SELFCARE_SMS_HTTP_SECRET = env_str("SELFCARE_SMS_HTTP_SECRET")
 SELFCARE_SMS_HTTP_TIMEOUT_S = env_int("SELFCARE_SMS_HTTP_TIMEOUT_S", 10)
+
+# --- Billing (docs/billing.md) ---------------------------------------------------------------------
+# Lines per transaction of the recurring-fee job: a crash loses at most one chunk of work, redone on rerun.
+SELFCARE_BILLING_CHUNK_SIZE = env_int("SELFCARE_BILLING_CHUNK_SIZE", 500)
+# A fee that takes the balance below this (minor units) sends one low-balance SMS; 0 turns it off.
+SELFCARE_LOW_BALANCE_THRESHOLD_MINOR = env_int("SELFCARE_LOW_BALANCE_THRESHOLD_MINOR", 5_000)
 
 # --- Security -------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

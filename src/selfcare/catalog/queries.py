@@ -39,3 +39,30 @@ def get_rating_catalog_rows() -> RatingCatalogRows:
         ),
         rates=list(Rate.objects.values("tariff_id", "usage_kind", "usage_class", "zone_id", "price_minor")),
     )
+
+
+@dataclass(frozen=True)
+class FeeSchedule:
+    """Recurring fees of the catalog: id -> (fee_minor, fee_period) for tariffs and for services."""
+
+    tariffs: dict[int, tuple[int, str]]
+    services: dict[int, tuple[int, str]]
+
+
+def get_fee_schedule() -> FeeSchedule:
+    return FeeSchedule(
+        tariffs={
+            pk: (fee, period)
+            for pk, fee, period in Tariff.objects.values_list("id", "fee_minor", "fee_period")
+        },
+        services={
+            pk: (fee, period)
+            for pk, fee, period in Service.objects.values_list("id", "fee_minor", "fee_period")
+        },
+    )
+
+
+def get_service_parameters(service_id: int) -> tuple[str, dict[str, Any]]:
+    """(kind, parameters) of a service."""
+    kind, parameters = Service.objects.values_list("kind", "parameters").get(pk=service_id)
+    return kind, dict(parameters or {})

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import NamedTuple
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
-from selfcare.lines.models import Account, BlackListEntry, Line, LineStatus, ServiceAssignment
+from selfcare.lines.models import (
+    Account,
+    BlackListEntry,
+    Line,
+    LineStatus,
+    ServiceAssignment,
+    TariffAssignment,
+)
 
 # Below SQLite's limit of bound parameters per statement (32766), far above typical batches.
 _CHUNK = 20_000
@@ -77,3 +85,62 @@ def get_black_lists(line_ids: Iterable[int]) -> dict[int, set[str]]:
         ).values_list("line_id", "msisdn"):
             lists.setdefault(line_id, set()).add(msisdn)
     return lists
+
+
+# --- Reads for recurring fees (billing.services) ----------------------------------------------------
+
+
+class BillingLineRow(NamedTuple):
+    id: int
+    msisdn: str
+    account_id: int
+    ledger_account_id: int
+    credit_limit_minor: int
+    tariff_id: int
+    status: str
+    activated_at: datetime
+    # When the current tariff started (the open assignment): the first period of a new tariff is prorated.
+    tariff_since: datetime | None
+    language: str
+
+
+def list_lines_for_billing(
+    *,
+    after_id: int = 0,
+    limit: int | None = None,
+    line_ids: Iterable[int] | None = None,
+    account_id: int | None = None,
+) -> list[BillingLineRow]:
+    """Lines that are not terminated, by id: a chunk after `after_id`, given lines, or one account's."""
+    open_tariff = TariffAssignment.objects.filter(line=OuterRef("pk"), ended_at__isnull=True).values(
+        "started_at"
+    )[:1]
+    query = Line.objects.filter(pk__gt=after_id).exclude(status=LineStatus.TERMINATED)
+    if line_ids is not None:
+        query = query.filter(pk__in=list(line_ids))
+    if account_id is not None:
+        query = query.filter(account_id=account_id)
+    rows = (
+        query.order_by("pk")
+        .annotate(tariff_since=Subquery(open_tariff))
+        .values_list(
+            "id",
+            "msisdn",
+            "account_id",
+            "account__ledger_account_id",
+            "account__credit_limit_minor",
+            "tariff_id",
+            "status",
+            "activated_at",
+            "tariff_since",
+            "account__customer__language",
+        )
+    )
+    if limit is not None:
+        rows = rows[:limit]
+    return [BillingLineRow(*row) for row in rows]
+
+
+def list_account_ids_with_line_status(status: str) -> list[int]:
+    """Accounts that have at least one line in `status` (the billing sweep looks for blocked_debt)."""
+    return list(Line.objects.filter(status=status).values_list("account_id", flat=True).distinct())

@@ -24,4 +24,12 @@ MESSAGE_TEXTS: dict[str, str] = {
     "security.password_changed": gettext_noop(
         "%(operator)s: your password was changed. If it was not you, call %(help_number)s."
     ),
+    "billing.low_balance": gettext_noop(
+        "%(operator)s: your balance is %(balance)s. Top up so that your services keep working."
+    ),
+    "billing.blocked_for_debt": gettext_noop(
+        "%(operator)s: the fee of %(amount)s could not be paid, outgoing services are suspended. "
+        "Top up to resume them; incoming calls still work."
+    ),
+    "billing.unblocked": gettext_noop("%(operator)s: your fees are paid and outgoing services work again."),
 }

@@ -1,0 +1,40 @@
+"""Fee charges in the back office are read-only: they change only through billing services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from selfcare.billing.models import FeeCharge
+
+
+@admin.register(FeeCharge)
+class FeeChargeAdmin(admin.ModelAdmin[Any]):
+    list_display = (
+        "id",
+        "line",
+        "product_kind",
+        "product_id",
+        "fee_period",
+        "period_start",
+        "amount_minor",
+        "status",
+        "charged_at",
+    )
+    list_filter = ("status", "product_kind", "fee_period")
+    search_fields = ("line__msisdn", "idempotency_key")
+    date_hierarchy = "period_start"
+    list_select_related = ("line",)
+    raw_id_fields = ("line", "account")
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
