@@ -256,7 +256,7 @@ def test_password_change_needs_the_current_password_and_ends_the_other_sessions(
     assert other.get("/home/").status_code == 302
     assert User.objects.get(msisdn=line.msisdn).check_password(OTHER_PASSWORD)
     outcomes = list(AuditEvent.objects.filter(action="password.change").values_list("outcome", flat=True))
-    assert sorted(outcomes) == ["ok", "wrong_current_password"]
+    assert sorted(outcomes) == ["ok", "wrong_current"]
 
 
 def test_security_page_lists_sessions_and_ends_one_or_all(web, line, frozen_clock):

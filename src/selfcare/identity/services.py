@@ -323,7 +323,7 @@ def check_code(msisdn: str, code: str, *, purpose: str, client: Client, actor: s
         elif otp.expires_at <= now:
             outcome = "expired"
         elif otp.attempts >= max_attempts:
-            outcome = "too_many_attempts"
+            outcome = "attempts_spent"
         elif hmac.compare_digest(otp.code_hash, _code_hash(msisdn, purpose, cleaned)):
             claimed = OneTimeCode.objects.filter(
                 pk=otp.pk,
@@ -423,7 +423,7 @@ def authenticate_subscriber(identifier: str, password: str, *, client: Client) -
                 client,
                 subject_type="user" if user is not None else "login",
                 subject_id=user.pk if user is not None else login_key,
-                outcome="wrong_credentials",
+                outcome="wrong_password",
             )
         raise InvalidCredentials()
     get_limiter().clear_login_failures("login-account", login_key)
@@ -752,7 +752,7 @@ def change_password(
                 client,
                 subject_type="user",
                 subject_id=user.pk,
-                outcome="wrong_current_password",
+                outcome="wrong_current",
             )
         raise WrongCurrentPassword()
     validate_password(new_password, user=user)
