@@ -11,6 +11,7 @@ from selfcare.ledger import services
 from selfcare.ledger.errors import (
     CurrencyMismatch,
     IdempotencyConflict,
+    ImmutablePosting,
     InsufficientFunds,
     UnbalancedTransaction,
 )
@@ -553,3 +554,32 @@ def test_set_account_limits_changes_the_floor():
     with pytest.raises(InsufficientFunds):
         charge(customer, revenue, 1, "limit-used-3")
     assert get_balance_minor(customer.pk) == -20_000
+
+
+def test_returned_transactions_are_the_stored_rows(frozen_clock):
+    # Given a customer
+    customer = make_ledger_customer()
+    revenue = make_system_account()
+    fund(customer, 1_000)
+
+    # When a batch is posted
+    posted = services.post_transactions(
+        [entry("same-1", customer, revenue, 100, memo="first"), entry("same-2", customer, revenue, 200)]
+    )
+
+    # Then each returned transaction is field for field the row in the database, and behaves as one
+    # loaded from it: it is stored (saving it again is refused) and reaches its postings
+    for txn in posted:
+        stored = Transaction.objects.get(pk=txn.pk)
+        fields = [field.attname for field in Transaction._meta.concrete_fields]
+        assert [getattr(txn, name) for name in fields] == [getattr(stored, name) for name in fields]
+        assert txn == stored
+        assert txn._state.adding is False
+        assert sorted(txn.postings.values_list("amount_minor", flat=True)) == sorted(
+            stored.postings.values_list("amount_minor", flat=True)
+        )
+    assert posted[0].memo == "first"
+    assert posted[0].created_at == datetime.fromisoformat("2026-03-02T06:00:00+00:00")
+    posted[0].memo = "changed"
+    with pytest.raises(ImmutablePosting):
+        posted[0].save()

@@ -19,7 +19,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models.base import ModelState
 
 from selfcare.kit import clock
 from selfcare.kit.idempotency import check_key, fingerprint
@@ -185,17 +186,72 @@ def post_transaction(
     return post_transactions([entry])[0]
 
 
-def _lock_accounts(account_ids: Iterable[int]) -> dict[int, LedgerAccount]:
+# Ids per `IN (...)` list and rows per multi-row INSERT: well below SQLite's 32,766 bound variables and
+# PostgreSQL's 65,535 parameters, large enough that a batch of thousands needs only a few statements.
+_IN_CHUNK = 5_000
+_INSERT_CHUNK = 500
+
+
+@dataclass(slots=True)
+class _Locked:
+    """What posting needs of a locked account row (a plain record: no model instance per account)."""
+
+    code: str
+    currency: str
+    balance_minor: int
+    floor_minor: int | None
+    overdraft_minor: int
+
+
+def _in_list(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """`column IN (...)` as SQL and parameters: one array parameter on PostgreSQL, a list elsewhere."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(values)]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def _lock_accounts(account_ids: Iterable[int]) -> dict[int, _Locked]:
+    # Plain SQL: the ORM's per-value preparation of a large IN list costs more than the query.
     ids = sorted(set(account_ids))
-    locked = LedgerAccount.objects.select_for_update().filter(pk__in=ids).order_by("pk")
-    accounts = {account.pk: account for account in locked}
+    table = connection.ops.quote_name(LedgerAccount._meta.db_table)
+    # SQLite has no row locks: its IMMEDIATE write transaction already holds the database's write lock.
+    for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    accounts: dict[int, _Locked] = {}
+    with connection.cursor() as cursor:
+        # Chunks are taken in ascending id order too, so the global lock order stays ascending.
+        for start in range(0, len(ids), _IN_CHUNK):
+            condition, params = _in_list("id", ids[start : start + _IN_CHUNK])
+            cursor.execute(
+                "SELECT id, code, currency, balance_minor, floor_minor, overdraft_minor "  # noqa: S608
+                f"FROM {table} WHERE {condition} ORDER BY id{for_update}",
+                params,
+            )
+            for pk, code, currency, balance, floor, overdraft in cursor.fetchall():
+                accounts[pk] = _Locked(code, currency, balance, floor, overdraft)
     missing = set(ids) - accounts.keys()
     if missing:
         raise LedgerAccount.DoesNotExist(f"ledger accounts {sorted(missing)} do not exist")
     return accounts
 
 
-def _check_floor(account: LedgerAccount, new_balance: int, rule: FloorRule) -> None:
+def _existing_transactions(keys: Iterable[str]) -> dict[str, Transaction]:
+    unique = sorted(set(keys))
+    table = connection.ops.quote_name(Transaction._meta.db_table)
+    found: list[str] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(unique), _IN_CHUNK):
+            condition, params = _in_list("idempotency_key", unique[start : start + _IN_CHUNK])
+            cursor.execute(f"SELECT idempotency_key FROM {table} WHERE {condition}", params)  # noqa: S608
+            found.extend(row[0] for row in cursor.fetchall())
+    # Replays are rare: only they pay for loading whole rows.
+    existing: dict[str, Transaction] = {}
+    for start in range(0, len(found), _IN_CHUNK):
+        chunk = found[start : start + _IN_CHUNK]
+        existing.update((t.idempotency_key, t) for t in Transaction.objects.filter(idempotency_key__in=chunk))
+    return existing
+
+
+def _check_floor(account: _Locked, new_balance: int, rule: FloorRule) -> None:
     if account.floor_minor is None:
         return
     lowest = account.floor_minor
@@ -225,80 +281,180 @@ def post_transactions(entries: Sequence[Entry]) -> list[Transaction]:
 
     with transaction.atomic():
         accounts = _lock_accounts(leg.account_id for entry in entries for leg in entry.legs)
-        existing = {t.idempotency_key: t for t in Transaction.objects.filter(idempotency_key__in=set(keys))}
+        existing = _existing_transactions(keys)
         now = clock.now()
 
+        # Balances move leg by leg (each posting keeps the running balance after it); the floor is
+        # checked on each entry's net change per account, as one transaction is one decision.
         balances = {pk: account.balance_minor for pk, account in accounts.items()}
-        new_transactions: list[Transaction] = []
-        new_entries: list[Entry] = []
-        planned: dict[str, Transaction] = {}
+        new_rows: list[dict[str, Any]] = []  # column -> value of each transaction to insert
+        planned: dict[str, str] = {}  # key -> fingerprint of the transactions this batch adds
+        posting_rows: list[tuple[int, int, int, int, Any]] = []  # (new txn index, account, amount, after, at)
         for entry in entries:
             content_print = entry.content_fingerprint()
-            prior = existing.get(entry.idempotency_key) or planned.get(entry.idempotency_key)
+            key = entry.idempotency_key
+            prior = existing[key].fingerprint if key in existing else planned.get(key)
             if prior is not None:
-                if prior.fingerprint != content_print:
+                if prior != content_print:
                     raise IdempotencyConflict()
                 continue
-            currencies = {accounts[leg.account_id].currency for leg in entry.legs}
-            if len(currencies) != 1:
+            legs = entry.legs
+            currency = accounts[legs[0].account_id].currency
+            if any(accounts[leg.account_id].currency != currency for leg in legs):
                 raise CurrencyMismatch()
+            created_at = entry.created_at or now
+            index = len(new_rows)
             net: dict[int, int] = defaultdict(int)
-            for leg in entry.legs:
+            for leg in legs:
                 net[leg.account_id] += leg.amount_minor
+                balances[leg.account_id] += leg.amount_minor
+                posting_rows.append(
+                    (index, leg.account_id, leg.amount_minor, balances[leg.account_id], created_at)
+                )
             for account_id, change in net.items():
-                balances[account_id] += change
                 if change < 0:
                     _check_floor(accounts[account_id], balances[account_id], entry.floor)
-            txn = Transaction(
-                kind=entry.kind,
-                idempotency_key=entry.idempotency_key,
-                fingerprint=content_print,
-                created_at=entry.created_at or now,
-                actor=entry.actor,
-                cause_type=entry.cause_type,
-                cause_id=entry.cause_id,
-                memo=entry.memo,
+            planned[key] = content_print
+            new_rows.append(
+                {
+                    "kind": entry.kind,
+                    "idempotency_key": key,
+                    "fingerprint": content_print,
+                    "created_at": created_at,
+                    "actor": entry.actor,
+                    "cause_type": entry.cause_type,
+                    "cause_id": entry.cause_id,
+                    "memo": entry.memo,
+                }
             )
-            planned[entry.idempotency_key] = txn
-            new_transactions.append(txn)
-            new_entries.append(entry)
 
-        if new_transactions:
-            try:
-                with transaction.atomic():
-                    Transaction.objects.bulk_create(new_transactions)
-            except IntegrityError as exc:
-                # Only a concurrent poster of one of these keys can get here (we hold the account
-                # locks, so it posted to other accounts: different content under the same key).
-                raise IdempotencyConflict() from exc
-            _insert_postings(new_entries, new_transactions, accounts)
-            changed = [account for pk, account in accounts.items() if balances[pk] != account.balance_minor]
-            for account in changed:
-                account.balance_minor = balances[account.pk]
-            if len(changed) == 1:
-                LedgerAccount.objects.filter(pk=changed[0].pk).update(balance_minor=changed[0].balance_minor)
-            elif changed:
-                LedgerAccount.objects.bulk_update(changed, ["balance_minor"], batch_size=500)
-
-        saved = {t.idempotency_key: t for t in new_transactions}
-        return [saved.get(key) or existing[key] for key in keys]
-
-
-def _insert_postings(
-    entries: Sequence[Entry], transactions: Sequence[Transaction], accounts: dict[int, LedgerAccount]
-) -> None:
-    running = {pk: account.balance_minor for pk, account in accounts.items()}
-    rows: list[Posting] = []
-    for entry, txn in zip(entries, transactions, strict=True):
-        for leg in entry.legs:
-            running[leg.account_id] += leg.amount_minor
-            rows.append(
-                Posting(
-                    transaction_id=txn.pk,
-                    account_id=leg.account_id,
-                    amount_minor=leg.amount_minor,
-                    balance_after_minor=running[leg.account_id],
-                    created_at=txn.created_at,
+        posted: dict[str, Transaction] = {}
+        if new_rows:
+            # Plain SQL instead of bulk_create/bulk_update: the ORM's per-field preparation and the
+            # CASE WHEN of bulk_update cost more than the database work (bench/ledger.py).
+            with connection.cursor() as cursor:
+                try:
+                    ids = _insert_transactions(cursor, new_rows)
+                except IntegrityError as exc:
+                    # Only a concurrent poster of one of these keys can get here (we hold the account
+                    # locks, so it posted to other accounts: different content under the same key).
+                    # The enclosing atomic block rolls back; nothing of the batch remains.
+                    raise IdempotencyConflict() from exc
+                _insert_postings(
+                    cursor,
+                    [
+                        (ids[new_rows[index]["idempotency_key"]], account_id, amount, after, at)
+                        for index, account_id, amount, after, at in posting_rows
+                    ],
                 )
-            )
-    Posting.objects.bulk_create(rows, batch_size=2000)
+                _update_balances(
+                    cursor,
+                    [
+                        (pk, balance)
+                        for pk, balance in balances.items()
+                        if balance != accounts[pk].balance_minor
+                    ],
+                )
+            posted = _as_instances(new_rows, ids)
+
+        return [posted[key] if key in posted else existing[key] for key in keys]
+
+
+_TRANSACTION_COLUMNS = (
+    "kind",
+    "idempotency_key",
+    "fingerprint",
+    "created_at",
+    "actor",
+    "cause_type",
+    "cause_id",
+    "memo",
+)
+
+
+def _as_instances(rows: Sequence[dict[str, Any]], ids: dict[str, int]) -> dict[str, Transaction]:
+    """Model instances of freshly inserted rows, without Model.__init__.
+
+    __init__ (field-by-field assignment plus the pre/post_init signals) cost a quarter of a batch of
+    1,000 (bench/ledger.py). This is what unpickling does: a bare instance, its column values, and a
+    state saying it is stored. Transaction has no deferred, related-object or file fields to set up.
+    """
+    alias = connection.alias
+    instances: dict[str, Transaction] = {}
+    for row in rows:
+        key = row["idempotency_key"]
+        instance = Transaction.__new__(Transaction)
+        instance.__dict__.update(row, id=ids[key])
+        instance._state = ModelState()
+        instance._state.adding = False
+        instance._state.db = alias
+        instances[key] = instance
+    return instances
+
+
+def _datetime_adapter() -> Any:
+    """The backend's datetime conversion, memoised: a batch shares a handful of distinct instants."""
+    adapted: dict[Any, Any] = {}
+    convert = connection.ops.adapt_datetimefield_value
+
+    def adapt(moment: Any) -> Any:
+        try:
+            return adapted[moment]
+        except KeyError:
+            adapted[moment] = value = convert(moment)
+            return value
+
+    return adapt
+
+
+def _insert_transactions(cursor: Any, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Insert the transactions; returns key -> id (mapped by key: RETURNING order is not promised)."""
+    table = connection.ops.quote_name(Transaction._meta.db_table)
+    adapt = _datetime_adapter()
+    columns = ", ".join(_TRANSACTION_COLUMNS)
+    row_marks = f"({', '.join(['%s'] * len(_TRANSACTION_COLUMNS))})"
+    ids: dict[str, int] = {}
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        chunk = rows[start : start + _INSERT_CHUNK]
+        params: list[Any] = []
+        for row in chunk:
+            params.extend(adapt(row[c]) if c == "created_at" else row[c] for c in _TRANSACTION_COLUMNS)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_marks] * len(chunk))} "  # noqa: S608
+            "RETURNING id, idempotency_key",
+            params,
+        )
+        ids.update((key, pk) for pk, key in cursor.fetchall())
+    return ids
+
+
+def _insert_postings(cursor: Any, rows: Sequence[tuple[int, int, int, int, Any]]) -> None:
+    table = connection.ops.quote_name(Posting._meta.db_table)
+    adapt = _datetime_adapter()
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        chunk = rows[start : start + _INSERT_CHUNK]
+        params: list[Any] = []
+        for txn_id, account_id, amount, after, at in chunk:
+            params.extend((txn_id, account_id, amount, after, adapt(at)))
+        cursor.execute(
+            f"INSERT INTO {table} (transaction_id, account_id, amount_minor, balance_after_minor, "  # noqa: S608
+            f"created_at) VALUES {', '.join(['(%s, %s, %s, %s, %s)'] * len(chunk))}",
+            params,
+        )
+
+
+def _update_balances(cursor: Any, changes: Sequence[tuple[int, int]]) -> None:
+    if not changes:
+        return
+    table = connection.ops.quote_name(LedgerAccount._meta.db_table)
+    if connection.vendor == "postgresql":
+        cursor.execute(
+            f"UPDATE {table} AS a SET balance_minor = v.balance "  # noqa: S608
+            "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, balance) WHERE a.id = v.id",
+            [[pk for pk, _ in changes], [balance for _, balance in changes]],
+        )
+    else:
+        cursor.executemany(
+            f"UPDATE {table} SET balance_minor = %s WHERE id = %s",  # noqa: S608
+            [(balance, pk) for pk, balance in changes],
+        )
