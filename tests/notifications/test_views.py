@@ -81,3 +81,13 @@ def test_an_empty_store_says_so(settings: Any) -> None:
     # given no messages / when the page is opened in the demo / then it says there are none
     settings.DEMO = True
     assert "No messages in the last ten minutes." in Client().get("/dev/sms").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_page_speaks_persian(settings: Any) -> None:
+    # given the demo and a browser asking for Persian / when the page is opened / then it is in Persian, RTL
+    settings.DEMO = True
+    page = Client().get("/dev/sms", headers={"Accept-Language": "fa"}).content.decode()
+    assert '<html lang="fa" dir="rtl">' in page
+    assert "<h1>پیامک\u200cهای ارسال\u200cشده</h1>" in page  # noqa: RUF001
+    assert "در ده دقیقهٔ گذشته پیامی نبوده است." in page

@@ -29,7 +29,9 @@ def dev_sms(request: HttpRequest) -> HttpResponse:
         # Staff sign in through the back office, not the subscriber login page.
         return redirect_to_login(request.get_full_path(), login_url=reverse("admin:login"))
     context = {"sms_messages": services.list_recent_console_messages(MESSAGES_SHOWN)}
-    template = "notifications/dev_sms.html#message-list" if request.htmx else "notifications/dev_sms.html"
+    # django-htmx sets request.htmx; the page polls for new messages and only the list is swapped in.
+    polling = bool(getattr(request, "htmx", False))
+    template = "notifications/dev_sms.html#message-list" if polling else "notifications/dev_sms.html"
     response = render(request, template, context)
     response["X-Robots-Tag"] = "noindex"
     return response
