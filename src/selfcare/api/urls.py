@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 
 from selfcare.api.problems import install_problem_handlers
 from selfcare.identity.api import router as auth_router
+from selfcare.usage.api import router as usage_router
 
 api = NinjaAPI(
     title="selfcare API",
@@ -20,6 +21,7 @@ api = NinjaAPI(
 )
 install_problem_handlers(api)
 api.add_router("/auth/", auth_router)
+api.add_router("/network/", usage_router)
 
 
 @api.get("/ping", tags=["meta"], summary="Liveness of the API", auth=None)

@@ -7,6 +7,7 @@ SQLite: executemany on the raw sqlite3 connection, inside the IMMEDIATE transact
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -53,10 +54,10 @@ def is_postgres() -> bool:
 
 
 def sqlite_datetime(value: datetime) -> str:
-    """How Django stores an aware datetime in SQLite: naive UTC text."""
+    """How Django stores an aware datetime in SQLite: naive UTC text ("2026-03-02 06:00:00[.ffffff]")."""
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return str(value.replace(tzinfo=None))
+    return value.isoformat(" ")[:-6]
 
 
 def existing_record_ids(keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -106,16 +107,6 @@ def write_records(rows: Sequence[Sequence[Any]]) -> None:
     raw.executemany(f"INSERT INTO {RECORD_TABLE} ({columns}) VALUES ({marks})", rows)  # noqa: S608
 
 
-def to_sqlite_rows(rows: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
-    out = []
-    for row in rows:
-        converted = list(row)
-        converted[STARTED_AT] = sqlite_datetime(converted[STARTED_AT])
-        converted[RATED_AT] = sqlite_datetime(converted[RATED_AT])
-        out.append(tuple(converted))
-    return out
-
-
 def apply_bucket_draws(draws: Sequence[tuple[int, int]]) -> None:
     """Take (bucket id, units) off the buckets' remaining amounts, relative to the stored value."""
     if not draws:
@@ -148,3 +139,137 @@ def record_ids(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
             ).values_list("pk", "source_record_id"):
                 found[(source, record_id)] = pk
     return found
+
+
+BUCKET_COLUMNS = (
+    "line_id",
+    "usage_kind",
+    "usage_classes",
+    "zone_id",
+    "allowance_id",
+    "tariff_id",
+    "service_assignment_id",
+    "amount",
+    "remaining",
+    "period_start",
+    "period_end",
+    "created_at",
+)
+
+
+BUCKET_PG_TYPES = {
+    "line_id": "bigint",
+    "usage_kind": "varchar",
+    "usage_classes": "jsonb",
+    "zone_id": "bigint",
+    "allowance_id": "bigint",
+    "tariff_id": "bigint",
+    "service_assignment_id": "bigint",
+    "amount": "bigint",
+    "remaining": "bigint",
+    "period_start": "timestamptz",
+    "period_end": "timestamptz",
+    "created_at": "timestamptz",
+}
+
+
+def insert_buckets(rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert buckets (BUCKET_COLUMNS order; usage_classes as a list); one already there is kept.
+
+    A concurrent rater or the periodic job may create the same bucket (same line, allowance and period
+    start): the unique constraint keeps the first, and the other insert does nothing.
+    """
+    if not rows:
+        return
+    columns = ", ".join(BUCKET_COLUMNS)
+    classes = BUCKET_COLUMNS.index("usage_classes")
+    encoded = []
+    for row in rows:
+        values = list(row)
+        values[classes] = json.dumps(values[classes])
+        encoded.append(values)
+    if is_postgres():
+        # One statement with a column of values per array: far cheaper than a row-by-row executemany.
+        arrays = [list(column) for column in zip(*encoded, strict=True)]
+        casts = ", ".join(f"%s::{BUCKET_PG_TYPES[name]}[]" for name in BUCKET_COLUMNS)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {BUCKET_TABLE} ({columns}) SELECT * FROM unnest({casts}) "  # noqa: S608
+                "ON CONFLICT (line_id, allowance_id, period_start) DO NOTHING",
+                arrays,
+            )
+        return
+    start_at, end_at, created = (
+        BUCKET_COLUMNS.index(name) for name in ("period_start", "period_end", "created_at")
+    )
+    for values in encoded:
+        values[start_at] = sqlite_datetime(values[start_at])
+        values[end_at] = None if values[end_at] is None else sqlite_datetime(values[end_at])
+        values[created] = sqlite_datetime(values[created])
+    connection.ensure_connection()
+    marks = ", ".join(["?"] * len(BUCKET_COLUMNS))
+    connection.connection.executemany(
+        f"INSERT OR IGNORE INTO {BUCKET_TABLE} ({columns}) VALUES ({marks})",  # noqa: S608
+        encoded,
+    )
+
+
+def load_buckets(line_ids: Sequence[int], since: datetime, until: datetime) -> list[tuple[Any, ...]]:
+    """The buckets of these lines valid at some moment in [since, until].
+
+    Rows: (id, line_id, usage_kind, usage_classes tuple, zone_id, tariff_id, allowance_id, remaining,
+    period_start, period_end, disconnected_at of its service assignment or None).
+    """
+    from selfcare.usage.models import Bucket as BucketModel
+
+    assignment_table = BucketModel._meta.get_field("service_assignment").related_model._meta.db_table  # type: ignore[union-attr]
+    sql = (
+        "SELECT b.id, b.line_id, b.usage_kind, b.usage_classes, b.zone_id, b.tariff_id, b.allowance_id, "  # noqa: S608
+        "b.remaining, b.period_start, b.period_end, sa.disconnected_at "
+        f"FROM {BUCKET_TABLE} b LEFT JOIN {assignment_table} sa ON sa.id = b.service_assignment_id "
+        "WHERE b.line_id {lines} AND b.period_start <= %s AND (b.period_end IS NULL OR b.period_end > %s)"
+    )
+    postgres = is_postgres()
+    out: list[tuple[Any, ...]] = []
+    classes_cache: dict[Any, tuple[str, ...]] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(line_ids), _CHUNK):
+            chunk = list(line_ids[start : start + _CHUNK])
+            if postgres:
+                cursor.execute(sql.format(lines="= ANY(%s)"), [chunk, until, since])
+            else:
+                marks = ",".join(["%s"] * len(chunk))
+                cursor.execute(
+                    sql.format(lines=f"IN ({marks})"),
+                    [*chunk, sqlite_datetime(until), sqlite_datetime(since)],
+                )
+            for row in cursor.fetchall():
+                raw_classes = row[3]
+                key = raw_classes if isinstance(raw_classes, str) else json.dumps(raw_classes)
+                classes = classes_cache.get(key)
+                if classes is None:
+                    decoded = json.loads(raw_classes) if isinstance(raw_classes, str) else raw_classes
+                    classes = classes_cache[key] = tuple(decoded or ())
+                if postgres:
+                    out.append((*row[:3], classes, *row[4:]))
+                else:
+                    out.append(
+                        (
+                            *row[:3],
+                            classes,
+                            *row[4:8],
+                            _sqlite_parse(row[8]),
+                            _sqlite_parse(row[9]),
+                            _sqlite_parse(row[10]),
+                        )
+                    )
+    return out
+
+
+def _sqlite_parse(value: datetime | str | None) -> datetime | None:
+    """Django's SQLite converters give naive UTC datetimes for datetime columns."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC)

@@ -114,9 +114,14 @@ class Bucket(models.Model):
 class UsageRecord(models.Model):
     source = models.CharField(_("source"), max_length=32)
     source_record_id = models.CharField(_("source record id"), max_length=64)
-    # Every index slows the bulk write; only the ones reads need are kept (line + time for call
-    # detail, bucket and transaction to explain a write-off or a charge).
-    batch = models.ForeignKey(UsageBatch, on_delete=models.PROTECT, related_name="records", db_index=False)
+    # Every index and every foreign-key check slows the bulk write (PostgreSQL checks each deferred
+    # constraint per row at commit). Only the indexes reads need are kept (line + time for call
+    # detail, bucket and transaction to explain a write-off or a charge), and only the line is a
+    # database constraint: batch, zones, bucket and transaction ids are written by the engine in the
+    # same transaction that reads or creates those rows, and none of them is ever deleted.
+    batch = models.ForeignKey(
+        UsageBatch, on_delete=models.PROTECT, related_name="records", db_index=False, db_constraint=False
+    )
     line = models.ForeignKey("lines.Line", on_delete=models.PROTECT, related_name="+", db_index=False)
     kind = models.CharField(_("type"), max_length=10, choices=RecordKind.choices)
     started_at = models.DateTimeField(_("started at"))
@@ -124,7 +129,13 @@ class UsageRecord(models.Model):
     volume_bytes = models.BigIntegerField(_("volume (bytes)"), default=0)
     counterparty = models.CharField(_("other number"), max_length=32, blank=True)
     roaming_zone = models.ForeignKey(
-        "catalog.Zone", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        "catalog.Zone",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     cell = models.CharField(_("cell / location"), max_length=32, blank=True)
     # What the rating engine decided.
@@ -134,15 +145,28 @@ class UsageRecord(models.Model):
     )
     usage_class = models.CharField(_("usage class"), max_length=16, blank=True)
     zone = models.ForeignKey(
-        "catalog.Zone", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        "catalog.Zone",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     charged_units = models.BigIntegerField(_("units after rounding"), default=0)
-    bucket = models.ForeignKey(Bucket, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    bucket = models.ForeignKey(
+        Bucket, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_constraint=False
+    )
     bucket_units = models.BigIntegerField(_("units from the bucket"), default=0)
     priced_units = models.BigIntegerField(_("units priced"), default=0)
     price_minor = models.BigIntegerField(_("price (minor units)"), default=0)
     transaction = models.ForeignKey(
-        "ledger.Transaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "ledger.Transaction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
     rated_at = models.DateTimeField(_("rated at"))
 

@@ -25,7 +25,6 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from selfcare.catalog import queries as catalog_queries
 from selfcare.identity.services import record_audit
@@ -35,11 +34,12 @@ from selfcare.ledger import services as ledger
 from selfcare.lines import queries as lines_queries
 from selfcare.usage import bulk
 from selfcare.usage.engine.catalog import NO_PERIOD, AllowanceInfo, RatingCatalog
+from selfcare.usage.engine.classify import DestinationClassifier
 from selfcare.usage.engine.inputs import UsageInput, Valid, validate
 from selfcare.usage.engine.periods import PeriodCalendar
 from selfcare.usage.engine.pricing import covered_classes
 from selfcare.usage.engine.rater import ACCEPTED, BucketState, LineState, Rated, rate_records
-from selfcare.usage.models import Bucket, BucketConsumption, UsageBatch
+from selfcare.usage.models import BucketConsumption, UsageBatch
 
 try:  # psycopg reports a unique violation raised inside COPY as its own error class
     from psycopg.errors import IntegrityError as PsycopgIntegrityError
@@ -126,7 +126,10 @@ def _bucket_specs(
             continue
         service_periods: set[tuple[datetime, datetime | None]]
         if service.validity_days:
-            service_periods = {(connected_at, connected_at + timedelta(days=service.validity_days))}
+            expiry = connected_at + timedelta(days=service.validity_days)
+            if not any(moment < expiry for moment in in_force):
+                continue
+            service_periods = {(connected_at, expiry)}
         elif service.fee_period == NO_PERIOD:
             service_periods = {(connected_at, None)}
         else:
@@ -142,108 +145,94 @@ def _bucket_specs(
     return specs
 
 
-def _create_buckets(specs: Iterable[_BucketSpec], now: datetime) -> int:
-    rows = [
-        Bucket(
-            line_id=spec.line_id,
-            usage_kind=spec.allowance.usage_kind,
-            usage_classes=list(spec.allowance.usage_classes),
-            zone_id=spec.allowance.zone_id,
-            allowance_id=spec.allowance.id,
-            tariff_id=spec.tariff_id,
-            service_assignment_id=spec.assignment_id,
-            amount=spec.allowance.amount,
-            remaining=spec.allowance.amount,
-            period_start=spec.start,
-            period_end=spec.end,
-            created_at=now,
-        )
-        for spec in specs
-    ]
-    # A concurrent rater or the periodic job may create the same bucket: the first one wins.
-    Bucket.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
-    return len(rows)
-
-
-def _load_bucket_states(
-    line_ids: Sequence[int], since: datetime, until: datetime, catalog: RatingCatalog
-) -> list[BucketState]:
-    """The buckets of these lines valid at some moment in [since, until]."""
-    states: list[BucketState] = []
-    for start in range(0, len(line_ids), 20_000):
-        rows = (
-            Bucket.objects.filter(line_id__in=line_ids[start : start + 20_000], period_start__lte=until)
-            .filter(Q(period_end__isnull=True) | Q(period_end__gt=since))
-            .values_list(
-                "id",
-                "line_id",
-                "usage_kind",
-                "usage_classes",
-                "zone_id",
-                "tariff_id",
-                "remaining",
-                "period_start",
-                "period_end",
-                "service_assignment__disconnected_at",
-            )
-        )
-        covers_cache: dict[tuple[tuple[str, ...], int | None], frozenset[str]] = {}
-        for bucket_id, line_id, kind, classes, zone_id, tariff_id, remaining, p_start, p_end, gone in rows:
-            key = (tuple(classes or ()), zone_id)
-            covers = covers_cache.get(key)
-            if covers is None:
-                covers = covers_cache[key] = covered_classes(key[0], zone_id)
-            end = p_end or FAR_FUTURE
-            states.append(
-                BucketState(
-                    id=bucket_id,
-                    line_id=line_id,
-                    usage_kind=kind,
-                    usage_classes=covers,
-                    zone_id=zone_id,
-                    tariff_id=tariff_id,
-                    remaining=remaining,
-                    start=p_start,
-                    period_end=p_end,
-                    until=min(end, gone) if gone is not None else end,
-                )
-            )
-    return states
-
-
-def _ensure_buckets(
+def _needed_buckets(
     catalog: RatingCatalog,
     lines: Sequence[_LineRow],
     assignments: dict[int, list[tuple[int, int, datetime]]],
     moments: dict[int, list[datetime]],
-    now: datetime,
-) -> int:
-    """Create the buckets these lines need for usage at these moments; returns how many were missing."""
-    if not lines:
-        return 0
+) -> dict[tuple[int, int, datetime], _BucketSpec]:
     calendar = PeriodCalendar(settings.TIME_ZONE)
     needed: dict[tuple[int, int, datetime], _BucketSpec] = {}
     for line in lines:
         needed.update(
             _bucket_specs(catalog, calendar, line, assignments.get(line.id, ()), moments.get(line.id, ()))
         )
-    if not needed:
-        return 0
-    line_ids = sorted({key[0] for key in needed})
-    existing: set[tuple[int, int, datetime]] = set()
-    starts = [key[2] for key in needed]
-    for start in range(0, len(line_ids), 20_000):
-        existing.update(
-            Bucket.objects.filter(
-                line_id__in=line_ids[start : start + 20_000],
-                period_start__gte=min(starts),
-                period_start__lte=max(starts),
-            ).values_list("line_id", "allowance_id", "period_start")
+    return needed
+
+
+def _bucket_states(rows: Iterable[tuple[Any, ...]]) -> list[BucketState]:
+    covers_cache: dict[tuple[tuple[str, ...], int | None], frozenset[str]] = {}
+    states = []
+    for row in rows:
+        bucket_id, line_id, kind, classes, zone_id, tariff_id, _allowance, remaining, start, end, gone = row
+        covers = covers_cache.get((classes, zone_id))
+        if covers is None:
+            covers = covers_cache[(classes, zone_id)] = covered_classes(classes, zone_id)
+        until = end or FAR_FUTURE
+        if gone is not None and gone < until:
+            until = gone
+        states.append(
+            BucketState(
+                id=bucket_id,
+                line_id=line_id,
+                usage_kind=kind,
+                usage_classes=covers,
+                zone_id=zone_id,
+                tariff_id=tariff_id,
+                remaining=remaining,
+                start=start,
+                period_end=end,
+                until=until,
+            )
         )
+    return states
+
+
+def _load_and_ensure_buckets(
+    catalog: RatingCatalog,
+    lines: Sequence[_LineRow],
+    assignments: dict[int, list[tuple[int, int, datetime]]],
+    moments: dict[int, list[datetime]],
+    now: datetime,
+) -> tuple[list[BucketState], int]:
+    """The lines' buckets valid around these moments, after creating the ones usage there needs.
+
+    Returns the bucket states and how many buckets were missing (and created).
+    """
+    if not lines or not moments:
+        return [], 0
+    needed = _needed_buckets(catalog, lines, assignments, moments)
+    line_ids = sorted(line.id for line in lines)
+    since = min(min(times) for times in moments.values())
+    until = max(max(times) for times in moments.values())
+    rows = bulk.load_buckets(line_ids, since, until)
+    existing = {(row[1], row[6], row[8]) for row in rows}
     missing = [spec for key, spec in needed.items() if key not in existing]
     if missing:
-        _create_buckets(missing, now)
-    return len(missing)
+        bulk.insert_buckets(
+            [
+                (
+                    spec.line_id,
+                    spec.allowance.usage_kind,
+                    list(spec.allowance.usage_classes),
+                    spec.allowance.zone_id,
+                    spec.allowance.id,
+                    spec.tariff_id,
+                    spec.assignment_id,
+                    spec.allowance.amount,
+                    spec.allowance.amount,
+                    spec.start,
+                    spec.end,
+                    now,
+                )
+                for spec in missing
+            ]
+        )
+        touched = sorted({spec.line_id for spec in missing})
+        touched_set = set(touched)
+        rows = [row for row in rows if row[1] not in touched_set]
+        rows.extend(bulk.load_buckets(touched, since, until))
+    return _bucket_states(rows), len(missing)
 
 
 def grant_buckets(line: Any, *, at: datetime | None = None, actor: str = "system") -> int:
@@ -275,7 +264,10 @@ def _ensure_for_lines(rows: Sequence[_LineRow], moment: datetime) -> int:
         row.id for row in live
     ):
         assignments.setdefault(line_id, []).append((assignment_id, service_id, connected_at))
-    return _ensure_buckets(catalog, live, assignments, {row.id: [moment] for row in live}, clock.now())
+    _states, created = _load_and_ensure_buckets(
+        catalog, live, assignments, {row.id: [moment] for row in live}, clock.now()
+    )
+    return created
 
 
 def reset_buckets(*, at: datetime | None = None, chunk: int = 5000, actor: str = "system:usage") -> int:
@@ -430,7 +422,6 @@ def _prepare_lines(
     assignments: dict[int, list[tuple[int, int, datetime]]] = {}
     for assignment_id, line_id, service_id, connected_at in lines_queries.list_active_assignments(moments):
         assignments.setdefault(line_id, []).append((assignment_id, service_id, connected_at))
-    _ensure_buckets(catalog, rows, assignments, moments, now)
 
     states: dict[str, LineState] = {}
     by_id: dict[int, LineState] = {}
@@ -455,9 +446,7 @@ def _prepare_lines(
             state.black_list = frozenset(numbers)
             state.black_list_since = guarded[line_id]
 
-    since = min(min(times) for times in moments.values())
-    until = max(max(times) for times in moments.values())
-    buckets = _load_bucket_states(sorted(by_id), since, until, catalog)
+    buckets, _created = _load_and_ensure_buckets(catalog, rows, assignments, moments, now)
     for bucket in buckets:
         by_id[bucket.line_id].buckets.setdefault(bucket.usage_kind, []).append(bucket)
     for state in by_id.values():
@@ -501,6 +490,10 @@ def _post_charges(
 
 def _write(rated: Sequence[Rated], transactions: dict[int, int], batch: UsageBatch, now: datetime) -> None:
     batch_id = batch.pk
+    postgres = bulk.is_postgres()
+    # SQLite takes datetimes as Django stores them (naive UTC text); PostgreSQL takes them as they are.
+    as_stored = (lambda moment: moment) if postgres else bulk.sqlite_datetime
+    rated_at = as_stored(now)
     rows = []
     append = rows.append
     extra: list[tuple[tuple[str, str], tuple[tuple[int, int], ...]]] = []
@@ -514,7 +507,7 @@ def _write(rated: Sequence[Rated], transactions: dict[int, int], batch: UsageBat
                 batch_id,
                 item.line.id,
                 record.kind,
-                record.started_at,
+                as_stored(record.started_at),
                 record.duration_s,
                 record.volume_bytes,
                 record.counterparty,
@@ -530,12 +523,12 @@ def _write(rated: Sequence[Rated], transactions: dict[int, int], batch: UsageBat
                 item.priced_units,
                 price,
                 transactions.get(item.line.account_id) if price else None,
-                now,
+                rated_at,
             )
         )
         if item.extra_draws:
             extra.append(((record.source, record.record_id), item.extra_draws))
-    bulk.write_records(rows if bulk.is_postgres() else bulk.to_sqlite_rows(rows))
+    bulk.write_records(rows)
 
     used: dict[int, int] = {}
     for item in rated:
@@ -554,3 +547,8 @@ def _write(rated: Sequence[Rated], transactions: dict[int, int], batch: UsageBat
                 for bucket_id, units in draws
             ]
         )
+
+
+def get_destination_classifier() -> DestinationClassifier:
+    """The current number ranges and international prefixes (file importers tell directions by it)."""
+    return RatingCatalog.from_rows(catalog_queries.get_rating_catalog_rows()).classifier

@@ -5,131 +5,310 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
-        ('ledger', '0002_append_only_triggers'),
-        ('lines', '0001_initial'),
+        ("catalog", "0001_initial"),
+        ("ledger", "0002_append_only_triggers"),
+        ("lines", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='UsageBatch',
+            name="UsageBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('received_at', models.DateTimeField(verbose_name='received at')),
-                ('actor', models.CharField(max_length=100, verbose_name='actor')),
-                ('records_total', models.PositiveIntegerField(default=0, verbose_name='records')),
-                ('accepted', models.PositiveIntegerField(default=0, verbose_name='accepted')),
-                ('refused', models.PositiveIntegerField(default=0, verbose_name='refused')),
-                ('duplicates', models.PositiveIntegerField(default=0, verbose_name='duplicates')),
-                ('rejected', models.PositiveIntegerField(default=0, verbose_name='rejected')),
-                ('charged_minor', models.BigIntegerField(default=0, verbose_name='charged (minor units)')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("received_at", models.DateTimeField(verbose_name="received at")),
+                ("actor", models.CharField(max_length=100, verbose_name="actor")),
+                ("records_total", models.PositiveIntegerField(default=0, verbose_name="records")),
+                ("accepted", models.PositiveIntegerField(default=0, verbose_name="accepted")),
+                ("refused", models.PositiveIntegerField(default=0, verbose_name="refused")),
+                ("duplicates", models.PositiveIntegerField(default=0, verbose_name="duplicates")),
+                ("rejected", models.PositiveIntegerField(default=0, verbose_name="rejected")),
+                ("charged_minor", models.BigIntegerField(default=0, verbose_name="charged (minor units)")),
             ],
             options={
-                'verbose_name': 'usage batch',
-                'verbose_name_plural': 'usage batches',
+                "verbose_name": "usage batch",
+                "verbose_name_plural": "usage batches",
             },
         ),
         migrations.CreateModel(
-            name='Bucket',
+            name="Bucket",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('usage_kind', models.CharField(max_length=8, verbose_name='usage kind')),
-                ('usage_classes', models.JSONField(default=list, verbose_name='usage classes')),
-                ('amount', models.BigIntegerField(help_text='Seconds, messages or bytes.', verbose_name='amount')),
-                ('remaining', models.BigIntegerField(verbose_name='remaining')),
-                ('period_start', models.DateTimeField(verbose_name='valid from')),
-                ('period_end', models.DateTimeField(blank=True, null=True, verbose_name='valid until')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('allowance', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.allowance')),
-                ('line', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='lines.line')),
-                ('service_assignment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='lines.serviceassignment')),
-                ('tariff', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.tariff')),
-                ('zone', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.zone')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("usage_kind", models.CharField(max_length=8, verbose_name="usage kind")),
+                ("usage_classes", models.JSONField(default=list, verbose_name="usage classes")),
+                (
+                    "amount",
+                    models.BigIntegerField(help_text="Seconds, messages or bytes.", verbose_name="amount"),
+                ),
+                ("remaining", models.BigIntegerField(verbose_name="remaining")),
+                ("period_start", models.DateTimeField(verbose_name="valid from")),
+                ("period_end", models.DateTimeField(blank=True, null=True, verbose_name="valid until")),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                (
+                    "allowance",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="catalog.allowance"
+                    ),
+                ),
+                (
+                    "line",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="lines.line",
+                    ),
+                ),
+                (
+                    "service_assignment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="lines.serviceassignment",
+                    ),
+                ),
+                (
+                    "tariff",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalog.tariff",
+                    ),
+                ),
+                (
+                    "zone",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalog.zone",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'bucket',
-                'verbose_name_plural': 'buckets',
+                "verbose_name": "bucket",
+                "verbose_name_plural": "buckets",
             },
         ),
         migrations.CreateModel(
-            name='UsageRecord',
+            name="UsageRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(max_length=32, verbose_name='source')),
-                ('source_record_id', models.CharField(max_length=64, verbose_name='source record id')),
-                ('kind', models.CharField(choices=[('voice_out', 'Outgoing call'), ('voice_in', 'Incoming call'), ('sms_out', 'Outgoing SMS'), ('sms_in', 'Incoming SMS'), ('data', 'Data session')], max_length=10, verbose_name='type')),
-                ('started_at', models.DateTimeField(verbose_name='started at')),
-                ('duration_s', models.IntegerField(default=0, verbose_name='duration (s)')),
-                ('volume_bytes', models.BigIntegerField(default=0, verbose_name='volume (bytes)')),
-                ('counterparty', models.CharField(blank=True, max_length=32, verbose_name='other number')),
-                ('cell', models.CharField(blank=True, max_length=32, verbose_name='cell / location')),
-                ('status', models.CharField(choices=[('accepted', 'Accepted'), ('refused', 'Refused')], max_length=10, verbose_name='status')),
-                ('refusal_reason', models.CharField(blank=True, choices=[('line_blocked', 'The line is blocked'), ('black_listed', "The caller is on the line's black list"), ('insufficient_funds', 'Not enough money on the balance'), ('no_rate', 'The tariff has no price for this usage')], max_length=20, verbose_name='refusal reason')),
-                ('usage_class', models.CharField(blank=True, max_length=16, verbose_name='usage class')),
-                ('charged_units', models.BigIntegerField(default=0, verbose_name='units after rounding')),
-                ('bucket_units', models.BigIntegerField(default=0, verbose_name='units from the bucket')),
-                ('priced_units', models.BigIntegerField(default=0, verbose_name='units priced')),
-                ('price_minor', models.BigIntegerField(default=0, verbose_name='price (minor units)')),
-                ('rated_at', models.DateTimeField(verbose_name='rated at')),
-                ('batch', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='records', to='usage.usagebatch')),
-                ('bucket', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='usage.bucket')),
-                ('line', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='lines.line')),
-                ('roaming_zone', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.zone')),
-                ('transaction', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='ledger.transaction')),
-                ('zone', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.zone')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("source", models.CharField(max_length=32, verbose_name="source")),
+                ("source_record_id", models.CharField(max_length=64, verbose_name="source record id")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("voice_out", "Outgoing call"),
+                            ("voice_in", "Incoming call"),
+                            ("sms_out", "Outgoing SMS"),
+                            ("sms_in", "Incoming SMS"),
+                            ("data", "Data session"),
+                        ],
+                        max_length=10,
+                        verbose_name="type",
+                    ),
+                ),
+                ("started_at", models.DateTimeField(verbose_name="started at")),
+                ("duration_s", models.IntegerField(default=0, verbose_name="duration (s)")),
+                ("volume_bytes", models.BigIntegerField(default=0, verbose_name="volume (bytes)")),
+                ("counterparty", models.CharField(blank=True, max_length=32, verbose_name="other number")),
+                ("cell", models.CharField(blank=True, max_length=32, verbose_name="cell / location")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("accepted", "Accepted"), ("refused", "Refused")],
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "refusal_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("line_blocked", "The line is blocked"),
+                            ("black_listed", "The caller is on the line's black list"),
+                            ("insufficient_funds", "Not enough money on the balance"),
+                            ("no_rate", "The tariff has no price for this usage"),
+                        ],
+                        max_length=20,
+                        verbose_name="refusal reason",
+                    ),
+                ),
+                ("usage_class", models.CharField(blank=True, max_length=16, verbose_name="usage class")),
+                ("charged_units", models.BigIntegerField(default=0, verbose_name="units after rounding")),
+                ("bucket_units", models.BigIntegerField(default=0, verbose_name="units from the bucket")),
+                ("priced_units", models.BigIntegerField(default=0, verbose_name="units priced")),
+                ("price_minor", models.BigIntegerField(default=0, verbose_name="price (minor units)")),
+                ("rated_at", models.DateTimeField(verbose_name="rated at")),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="records",
+                        to="usage.usagebatch",
+                    ),
+                ),
+                (
+                    "bucket",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="usage.bucket",
+                    ),
+                ),
+                (
+                    "line",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="lines.line",
+                    ),
+                ),
+                (
+                    "roaming_zone",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalog.zone",
+                    ),
+                ),
+                (
+                    "transaction",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="ledger.transaction",
+                    ),
+                ),
+                (
+                    "zone",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalog.zone",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'usage record',
-                'verbose_name_plural': 'usage records',
+                "verbose_name": "usage record",
+                "verbose_name_plural": "usage records",
             },
         ),
         migrations.CreateModel(
-            name='BucketConsumption',
+            name="BucketConsumption",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('units', models.BigIntegerField(verbose_name='units')),
-                ('bucket', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='usage.bucket')),
-                ('record', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='extra_consumptions', to='usage.usagerecord')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("units", models.BigIntegerField(verbose_name="units")),
+                (
+                    "bucket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="usage.bucket"
+                    ),
+                ),
+                (
+                    "record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="extra_consumptions",
+                        to="usage.usagerecord",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'bucket consumption',
-                'verbose_name_plural': 'bucket consumptions',
+                "verbose_name": "bucket consumption",
+                "verbose_name_plural": "bucket consumptions",
             },
         ),
         migrations.AddIndex(
-            model_name='bucket',
-            index=models.Index(fields=['line', 'period_start'], name='usage_bucket_line_period'),
+            model_name="bucket",
+            index=models.Index(fields=["line", "period_start"], name="usage_bucket_line_period"),
         ),
         migrations.AddConstraint(
-            model_name='bucket',
-            constraint=models.UniqueConstraint(fields=('line', 'allowance', 'period_start'), name='usage_bucket_one_per_period'),
+            model_name="bucket",
+            constraint=models.UniqueConstraint(
+                fields=("line", "allowance", "period_start"), name="usage_bucket_one_per_period"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bucket',
-            constraint=models.CheckConstraint(condition=models.Q(('remaining__gte', 0), ('remaining__lte', models.F('amount'))), name='usage_bucket_remaining_in_range'),
+            model_name="bucket",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("remaining__gte", 0), ("remaining__lte", models.F("amount"))),
+                name="usage_bucket_remaining_in_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bucket',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('service_assignment__isnull', True), ('tariff__isnull', False)), models.Q(('service_assignment__isnull', False), ('tariff__isnull', True)), _connector='OR'), name='usage_bucket_one_origin'),
+            model_name="bucket",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("service_assignment__isnull", True), ("tariff__isnull", False)),
+                    models.Q(("service_assignment__isnull", False), ("tariff__isnull", True)),
+                    _connector="OR",
+                ),
+                name="usage_bucket_one_origin",
+            ),
         ),
         migrations.AddIndex(
-            model_name='usagerecord',
-            index=models.Index(fields=['line', 'started_at'], name='usage_record_line_time'),
+            model_name="usagerecord",
+            index=models.Index(fields=["line", "started_at"], name="usage_record_line_time"),
         ),
         migrations.AddConstraint(
-            model_name='usagerecord',
-            constraint=models.UniqueConstraint(fields=('source', 'source_record_id'), name='usage_record_unique_source_id'),
+            model_name="usagerecord",
+            constraint=models.UniqueConstraint(
+                fields=("source", "source_record_id"), name="usage_record_unique_source_id"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='usagerecord',
-            constraint=models.CheckConstraint(condition=models.Q(('price_minor__gte', 0)), name='usage_record_price_not_negative'),
+            model_name="usagerecord",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("price_minor__gte", 0)), name="usage_record_price_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bucketconsumption',
-            constraint=models.CheckConstraint(condition=models.Q(('units__gt', 0)), name='usage_consumption_positive'),
+            model_name="bucketconsumption",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("units__gt", 0)), name="usage_consumption_positive"
+            ),
         ),
     ]
