@@ -165,6 +165,15 @@ SELFCARE_SMPP_TIMEOUT_S = env_int("SELFCARE_SMPP_TIMEOUT_S", 10)
 SELFCARE_SMS_HTTP_URL = env_str("SELFCARE_SMS_HTTP_URL")
 SELFCARE_SMS_HTTP_SECRET = env_str("SELFCARE_SMS_HTTP_SECRET")
 SELFCARE_SMS_HTTP_TIMEOUT_S = env_int("SELFCARE_SMS_HTTP_TIMEOUT_S", 10)
+# Where the console gateway keeps the last texts for /dev/sms. The worker sends and the web process
+# shows, so without Redis the demo needs a store both processes see: files in the data dir.
+SELFCARE_SMS_CONSOLE_CACHE = "default"
+if (DEMO or DEBUG) and not REDIS_URL:
+    CACHES["sms_console"] = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "dev-sms"),
+    }
+    SELFCARE_SMS_CONSOLE_CACHE = "sms_console"
 
 # --- Billing (docs/billing.md) ---------------------------------------------------------------------
 # Lines per transaction of the recurring-fee job: a crash loses at most one chunk of work, redone on rerun.

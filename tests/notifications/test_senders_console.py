@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+from django.core.cache.backends.filebased import FileBasedCache
+
 from selfcare.notifications.senders.console import STORE_SIZE, ConsoleSender, recent_messages
 
 
@@ -28,3 +33,22 @@ def test_the_store_is_bounded_and_keeps_the_newest() -> None:
     assert texts[-1] == "message 6"
     # and a smaller limit gives the newest few
     assert [m.text for m in recent_messages(limit=3)] == ["message 55", "message 54", "message 53"]
+
+
+def test_the_demo_store_is_files_that_another_process_can_read(settings: Any, tmp_path: Path) -> None:
+    # given the store the demo uses without Redis (the worker writes, the web process reads)
+    settings.CACHES = {
+        **settings.CACHES,
+        "sms_console": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "dev-sms"),
+        },
+    }
+    settings.SELFCARE_SMS_CONSOLE_CACHE = "sms_console"
+    # when the console gateway sends
+    ConsoleSender().send("+79001234567", "Your code: 777888")
+    # then the message is in files, read back by a cache object that shares nothing but the directory
+    reader = FileBasedCache(str(tmp_path / "dev-sms"), {})
+    assert reader.get("notifications:console-sms:seq") == 1
+    assert reader.get("notifications:console-sms:1")["text"] == "Your code: 777888"
+    assert [m.text for m in recent_messages()] == ["Your code: 777888"]

@@ -8,10 +8,12 @@ this short-lived store is the only place the text lives on.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import structlog
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import BaseCache, caches
 
 from selfcare.kit import clock
 from selfcare.notifications.senders.base import SendResult
@@ -36,31 +38,37 @@ class ConsoleMessage:
         return f"console-{self.sequence}"
 
 
-def _next_sequence() -> int:
-    # add + incr are atomic on Redis and under the lock of the local-memory cache, so concurrent
-    # senders each get their own slot in the ring.
-    cache.add(_SEQUENCE_KEY, 0, timeout=None)
-    return int(cache.incr(_SEQUENCE_KEY))
+# The file cache of the demo does get-then-set for incr; this keeps the worker's threads from taking
+# the same slot. Several worker processes are only possible with Redis, whose incr is atomic.
+_store_lock = threading.Lock()
+
+
+def _store() -> BaseCache:
+    return caches[settings.SELFCARE_SMS_CONSOLE_CACHE]
 
 
 def store_message(msisdn: str, text: str) -> ConsoleMessage:
-    sequence = _next_sequence()
-    message = ConsoleMessage(sequence=sequence, msisdn=msisdn, text=text, sent_at=clock.now().isoformat())
-    cache.set(
-        _MESSAGE_KEY.format(slot=sequence % STORE_SIZE),
-        {"sequence": sequence, "msisdn": msisdn, "text": text, "sent_at": message.sent_at},
-        timeout=STORE_TTL_S,
-    )
+    store = _store()
+    with _store_lock:
+        store.add(_SEQUENCE_KEY, 0, timeout=None)
+        sequence = int(store.incr(_SEQUENCE_KEY))
+        message = ConsoleMessage(sequence=sequence, msisdn=msisdn, text=text, sent_at=clock.now().isoformat())
+        store.set(
+            _MESSAGE_KEY.format(slot=sequence % STORE_SIZE),
+            {"sequence": sequence, "msisdn": msisdn, "text": text, "sent_at": message.sent_at},
+            timeout=STORE_TTL_S,
+        )
     return message
 
 
 def recent_messages(limit: int = 20) -> list[ConsoleMessage]:
     """The newest messages first, at most `limit` (and at most STORE_SIZE), none older than the TTL."""
-    last = cache.get(_SEQUENCE_KEY)
+    store = _store()
+    last = store.get(_SEQUENCE_KEY)
     if not last:
         return []
     wanted = range(int(last), max(int(last) - min(limit, STORE_SIZE), 0), -1)
-    stored = cache.get_many([_MESSAGE_KEY.format(slot=sequence % STORE_SIZE) for sequence in wanted])
+    stored = store.get_many([_MESSAGE_KEY.format(slot=sequence % STORE_SIZE) for sequence in wanted])
     messages = []
     for sequence in wanted:
         entry = stored.get(_MESSAGE_KEY.format(slot=sequence % STORE_SIZE))
@@ -71,7 +79,7 @@ def recent_messages(limit: int = 20) -> list[ConsoleMessage]:
 
 
 def clear_messages() -> None:
-    cache.delete_many([_SEQUENCE_KEY, *(_MESSAGE_KEY.format(slot=slot) for slot in range(STORE_SIZE))])
+    _store().delete_many([_SEQUENCE_KEY, *(_MESSAGE_KEY.format(slot=slot) for slot in range(STORE_SIZE))])
 
 
 class ConsoleSender:
