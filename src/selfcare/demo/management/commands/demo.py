@@ -160,10 +160,10 @@ class Command(BaseCommand):
             "--workers",
             "1",
             "--no-ws",
-            # One worker on a demo machine: a handful of requests at a time is plenty, and bounding
-            # them keeps granian from planning hundreds of Python threads.
-            "--backpressure",
-            "16",
+            # One worker on a demo machine: a few request threads per core are plenty (granian warns
+            # when a WSGI worker may start more than twice as many Python threads as there are cores).
+            "--blocking-threads",
+            str(max(2, min(8, 2 * (os.cpu_count() or 1)))),
             "--static-path-route",
             str(settings.STATIC_URL).rstrip("/"),
             "--static-path-mount",
