@@ -1,6 +1,7 @@
 """Usage rating throughput: rate_batch end to end against a raw bulk write of the same rated rows.
 
-    uv run python bench/rating.py [--records 1000000] [--lines 10000] [--batch 50000] [--db sqlite|postgres|both]
+    uv run python bench/rating.py [--records 1000000] [--lines 10000] [--batch 50000]
+                                  [--db sqlite|postgres|both]
 
 For each engine: a fresh database (a SQLite file in a temporary directory; a scratch PostgreSQL
 database `selfcare_bench_rating`, created and dropped here), migrated, with a small operator catalog
@@ -238,7 +239,8 @@ def create_lines(count: int, catalog: dict[str, Any], rng: random.Random) -> lis
                 Line(
                     msisdn=msisdns[i], iccid=f"8970199{i:012d}", account=accounts[owners[i]],
                     tariff=tariffs[(0, 1, 1, 2, 2, 2, 3)[i % 7]],
-                    status="blocked_debt" if i % 97 == 0 else "active", status_changed_at=now, activated_at=now,
+                    status="blocked_debt" if i % 97 == 0 else "active", status_changed_at=now,
+                    activated_at=now,
                 )
                 for i in range(count)
             ],
@@ -253,8 +255,8 @@ def create_lines(count: int, catalog: dict[str, Any], rng: random.Random) -> lis
         )
         ServiceAssignment.objects.bulk_create(
             [
-                ServiceAssignment(line=line, service=catalog["pack"], connected_at=MONTH_START + timedelta(days=9),
-                                  actor="bench")
+                ServiceAssignment(line=line, service=catalog["pack"], actor="bench",
+                                  connected_at=MONTH_START + timedelta(days=9))
                 for i, line in enumerate(lines) if i % 7 in (1, 2) and i % 5 == 0
             ]
             + [
@@ -370,7 +372,7 @@ def measure_raw(batch: int) -> tuple[float, int]:
 
     columns = ", ".join(bulk.RECORD_COLUMNS)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM {bulk.RECORD_TABLE} ORDER BY id")  # noqa: S608
+        cursor.execute(f"SELECT {columns} FROM {bulk.RECORD_TABLE} ORDER BY id")
         rows = [("raw-" + row[0], *row[1:]) for row in cursor.fetchall()]
     postgres = connection.vendor == "postgresql"
     if not postgres:
@@ -391,7 +393,7 @@ def measure_raw(batch: int) -> tuple[float, int]:
                 marks = ", ".join(["?"] * len(bulk.RECORD_COLUMNS))
                 connection.ensure_connection()
                 connection.connection.executemany(
-                    f"INSERT INTO {bulk.RECORD_TABLE} ({columns}) VALUES ({marks})",  # noqa: S608
+                    f"INSERT INTO {bulk.RECORD_TABLE} ({columns}) VALUES ({marks})",
                     part,
                 )
     return time.perf_counter() - started, len(rows)
@@ -503,9 +505,8 @@ def print_result(result: dict[str, Any]) -> None:
     )
     ratio = result["ratio_end_to_end_to_raw"]
     if engine == "postgres":
-        print(
-            f"  ratio end-to-end/raw COPY: {ratio:.2f} ({'meets' if ratio >= 0.5 else 'MISSES'} the goal of 0.5)"
-        )
+        verdict = "meets" if ratio >= 0.5 else "MISSES"
+        print(f"  ratio end-to-end/raw COPY: {ratio:.2f} ({verdict} the goal of 0.5)")
     else:
         print(f"  ratio end-to-end/raw executemany: {ratio:.2f}")
     print(f"  outcomes: {result['outcomes']}")
