@@ -118,12 +118,15 @@ def test_unknown_language_falls_back_to_the_default_language() -> None:
 
 
 @pytest.mark.django_db
-def test_unknown_template_or_missing_parameter_is_refused_and_nothing_is_stored() -> None:
-    # given a misspelt template, then a template without its parameter / when queueing / then refused
+def test_unknown_template_missing_parameter_or_local_number_is_refused_and_nothing_is_stored() -> None:
+    # given a misspelt template, a template without its parameter, a number not in E.164
+    # when queueing / then refused
     with pytest.raises(ValueError, match=r"unknown SMS template 'otp\.signin'"):
         services.queue_sms(NUMBER, template="otp.signin", params={"code": CODE}, language="en")
     with pytest.raises(ValueError, match="needs the parameter 'device'"):
         services.queue_sms(NUMBER, template="security.new_sign_in", params={}, language="en")
+    with pytest.raises(ValueError, match=r"E\.164 form"):
+        services.queue_sms("89001234567", template="otp.login", params={"code": CODE}, language="en")
     assert OutboundSms.objects.count() == 0
 
 

@@ -7,6 +7,8 @@ job carries only the row id (the queue never sees a code); delivery blanks the t
 
 from __future__ import annotations
 
+import re
+
 import structlog
 from django.conf import settings
 from django.db import transaction
@@ -21,6 +23,8 @@ from selfcare.notifications.senders import SmsSendError, get_sender
 from selfcare.notifications.senders.console import ConsoleMessage, recent_messages
 
 log = structlog.get_logger(__name__)
+
+E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 
 class SmsRetryLater(Exception):
@@ -66,6 +70,9 @@ def queue_sms(
     actor: str = "system",
 ) -> OutboundSms:
     """Record an SMS to `msisdn` (E.164) and send it in the background once the caller commits."""
+    if not E164.fullmatch(msisdn):
+        # Callers normalise numbers (kit.phone); anything else here is a programming error.
+        raise ValueError("msisdn must be in E.164 form, e.g. +79001234567")
     language = _language_or_default(language)
     text = render_sms(template, params=params, language=language)
     with transaction.atomic():
