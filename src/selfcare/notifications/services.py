@@ -93,7 +93,7 @@ def queue_sms(
         )
         sms_id = sms.pk
         # robust: the caller's work is committed by now; a queue outage must not turn it into an
-        # error page. The row stays "queued" and can be sent again.
+        # error page. The row then stays "queued" (visible in the back office) and is not resent.
         transaction.on_commit(lambda: _enqueue_delivery(sms_id), robust=True)
     return sms
 
