@@ -114,7 +114,7 @@ def test_reset_and_code_sign_in_answer_the_same_for_an_account_and_no_account(st
     assert OutboundSms.objects.exclude(template="otp.registration").count() == 1
 
 
-def test_login_answers_the_same_for_a_wrong_password_and_an_unknown_number():
+def test_login_answers_the_same_for_a_wrong_password_and_an_unknown_number(frozen_clock):
     # Given a registered subscriber and a number we do not serve
     account_number = make_line().msisdn
     register(browser("198.51.100.4"), account_number)
@@ -163,7 +163,7 @@ def test_api_code_requests_answer_the_same(path, frozen_clock):
     assert calls(account_number, "198.51.100.30") == calls(unserved, "198.51.100.31")
 
 
-def test_api_login_answers_the_same_for_a_wrong_password_and_an_unknown_number():
+def test_api_login_answers_the_same_for_a_wrong_password_and_an_unknown_number(frozen_clock):
     account_number = make_line().msisdn
     register(browser("198.51.100.6"), account_number)
     unserved = unserved_msisdn()

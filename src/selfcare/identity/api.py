@@ -7,6 +7,8 @@ Endpoints that take a number answer the same for every number (202, same body).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Router, Status
@@ -42,9 +44,9 @@ def _tokens(pair: services.TokenPair) -> TokensOut:
     )
 
 
-def _request_code(request: HttpRequest, raw_number: str, purpose: str) -> Status:
+def _request_code(request: HttpRequest, raw_number: str, purpose: str) -> Status[Any]:
     services.request_code(services.normalize_number(raw_number), purpose=purpose, client=client_of(request))
-    return Status(202, Accepted())
+    return Status(202, Accepted(status="accepted"))
 
 
 def _validated_password(password: str, msisdn: str) -> None:
@@ -60,7 +62,7 @@ def _validated_password(password: str, msisdn: str) -> None:
     auth=None,
     summary="Registration, step 1: send a code to the number if it is an active line",
 )
-def register_start(request: HttpRequest, body: NumberIn) -> Status:
+def register_start(request: HttpRequest, body: NumberIn) -> Status[Any]:
     return _request_code(request, body.msisdn, CodePurpose.REGISTRATION)
 
 
@@ -88,7 +90,7 @@ def register_confirm(request: HttpRequest, body: RegisterConfirmIn) -> TokensOut
     description="From a device id not seen before (when the operator requires it) the answer is 202 with a "
     "challenge, and an SMS code is sent; finish with /auth/login/confirm.",
 )
-def login(request: HttpRequest, body: PasswordLoginIn) -> Status:
+def login(request: HttpRequest, body: PasswordLoginIn) -> Status[Any]:
     client = client_of(request)
     user = services.authenticate_subscriber(body.login, body.password, client=client)
     if services.needs_device_confirmation(user, body.device_id):
@@ -119,7 +121,7 @@ def login_confirm(request: HttpRequest, body: ConfirmLoginIn) -> TokensOut:
     auth=None,
     summary="Sign in by SMS code, step 1: send a code to a registered number",
 )
-def otp_start(request: HttpRequest, body: NumberIn) -> Status:
+def otp_start(request: HttpRequest, body: NumberIn) -> Status[Any]:
     return _request_code(request, body.msisdn, CodePurpose.LOGIN)
 
 
@@ -141,7 +143,7 @@ def otp_confirm(request: HttpRequest, body: CodeLoginIn) -> TokensOut:
     auth=None,
     summary="Password reset, step 1: send a code to a registered number",
 )
-def reset_start(request: HttpRequest, body: NumberIn) -> Status:
+def reset_start(request: HttpRequest, body: NumberIn) -> Status[Any]:
     return _request_code(request, body.msisdn, CodePurpose.RESET)
 
 
@@ -175,7 +177,7 @@ def refresh(request: HttpRequest, body: RefreshIn) -> TokensOut:
     auth=SubscriberBearer(),
     summary="Sign out: the refresh token's family and its access tokens stop working",
 )
-def logout(request: HttpRequest, body: RefreshIn) -> Status:
+def logout(request: HttpRequest, body: RefreshIn) -> Status[Any]:
     services.revoke_refresh_token(body.refresh_token, client=client_of(request))
     return Status(204, None)
 

@@ -24,7 +24,7 @@ class SessionPolicyMiddleware:
         user = getattr(request, "user", None)
         session_key = request.session.session_key if hasattr(request, "session") else None
         if user is not None and user.is_authenticated and session_key:
-            reason = check_web_session(user, session_key=session_key, client=client_of(request))  # type: ignore[arg-type]
+            reason = check_web_session(user, session_key=session_key, client=client_of(request))
             if reason:
                 logout(request)
                 request.session["identity_session_ended"] = reason

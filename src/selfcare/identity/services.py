@@ -957,10 +957,10 @@ def authenticate_access_token(token: str) -> User | None:
     payload = _read_signed("access-token", token[3:])
     if payload is None:
         return None
-    family = payload.get("f")
+    family, user_id = str(payload.get("f", "")), int(payload.get("u", 0))
     if not RefreshToken.objects.filter(family=family, revoked_at__isnull=True).exists():
         return None
-    return User.objects.filter(pk=payload.get("u"), is_active=True).first()
+    return User.objects.filter(pk=user_id, is_active=True).first()
 
 
 def make_login_challenge(user: User, *, device_id: str, client: Client) -> str:
@@ -975,7 +975,7 @@ def read_login_challenge(challenge: str, *, device_id: str) -> User:
     payload = _read_signed("login-challenge", challenge)
     if payload is None or not hmac.compare_digest(str(payload.get("d", "")), _device_hash(device_id)):
         raise InvalidToken()
-    user = User.objects.filter(pk=payload.get("u"), is_active=True).first()
+    user = User.objects.filter(pk=int(payload.get("u", 0)), is_active=True).first()
     if user is None:
         raise InvalidToken()
     return user

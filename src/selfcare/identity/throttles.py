@@ -137,6 +137,8 @@ class Limiter:
 def build_limiter(redis_url: str = "", *, prefix: str | None = None) -> Limiter:
     prefix = prefix if prefix is not None else settings.SELFCARE_THROTTLE_KEY_PREFIX
     storage = storage_from_string(redis_url, key_prefix=f"{prefix}-limits") if redis_url else MemoryStorage()
+    if not isinstance(storage, Storage):  # an async storage (limits.aio) was named: not for WSGI code
+        raise TypeError(f"{redis_url!r} is not a synchronous limits storage")
     return Limiter(storage, prefix=prefix)
 
 

@@ -43,12 +43,12 @@ FLOW_KEY = "identity_flow"
 PENDING_KEY = "identity_pending_login"
 DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600
 
-_START_URLS = {
+_START_URLS: dict[str, str] = {
     CodePurpose.REGISTRATION: "identity:register",
     CodePurpose.LOGIN: "identity:login-code",
     CodePurpose.RESET: "identity:reset",
 }
-_CODE_URLS = {
+_CODE_URLS: dict[str, str] = {
     CodePurpose.REGISTRATION: "identity:register-code",
     CodePurpose.LOGIN: "identity:login-code-verify",
     CodePurpose.RESET: "identity:reset-code",
@@ -153,7 +153,7 @@ def _code_and_password_page(request: HttpRequest, purpose: str, template: str) -
     msisdn = _flow_number(request, purpose)
     if msisdn is None:
         return redirect(_START_URLS[purpose])
-    status, notice = 200, {}
+    status, notice = 200, dict[str, Any]()
     if request.method == "POST" and "resend" in request.POST:
         form = CodeAndPasswordForm(msisdn=msisdn)
         status, notice = _resend(request, msisdn, purpose)
@@ -201,7 +201,7 @@ def login_code_verify(request: HttpRequest) -> HttpResponse:
     msisdn = _flow_number(request, CodePurpose.LOGIN)
     if msisdn is None:
         return redirect("identity:login-code")
-    status, notice = 200, {}
+    status, notice = 200, dict[str, Any]()
     if request.method == "POST" and "resend" in request.POST:
         form = CodeForm()
         status, notice = _resend(request, msisdn, CodePurpose.LOGIN)
@@ -262,7 +262,7 @@ def _pending_user(request: HttpRequest) -> User | None:
     started = pending.get("at", 0)
     if clock.now().timestamp() - started > settings.SELFCARE_OTP_TTL_S:
         return None
-    return User.objects.filter(pk=pending.get("user"), is_active=True).first()
+    return User.objects.filter(pk=int(pending.get("user", 0)), is_active=True).first()
 
 
 @never_cache
@@ -272,7 +272,7 @@ def login_confirm(request: HttpRequest) -> HttpResponse:
     if user is None:
         request.session.pop(PENDING_KEY, None)
         return redirect("identity:login")
-    status, notice = 200, {}
+    status, notice = 200, dict[str, Any]()
     if request.method == "POST" and "resend" in request.POST:
         form = CodeForm()
         status, notice = _resend(request, user.msisdn or "", CodePurpose.CONFIRM, actor=f"user:{user.pk}")
