@@ -23,6 +23,7 @@ from selfcare.lines.errors import (
     ServiceNotAllowed,
     ServiceNotConnected,
     ServiceRequires,
+    SimCardTaken,
     TariffNotAvailable,
 )
 from selfcare.lines.models import (
@@ -227,6 +228,21 @@ def test_duplicate_number_in_another_format_is_number_taken_and_changes_nothing(
     assert Line.objects.count() == lines_before
     assert TariffAssignment.objects.count() == lines_before
     assert AuditEvent.objects.count() == audits_before
+
+
+def test_duplicate_iccid_is_sim_card_taken_not_number_taken():
+    # Given a line with a known ICCID
+    tariff = make_tariff()
+    existing = make_line(msisdn="+79001234567", tariff=tariff)
+    lines_before = Line.objects.count()
+
+    # When another number is activated on the same SIM card
+    # Then the error names the SIM, not the number, and nothing is added
+    with pytest.raises(SimCardTaken):
+        services.activate_line(
+            make_account(), msisdn="+79001234568", iccid=existing.iccid, tariff=tariff, actor="staff:1"
+        )
+    assert Line.objects.count() == lines_before
 
 
 def test_invalid_number_is_refused():

@@ -15,6 +15,11 @@ class NumberTaken(Conflict):
     default_message = _("This number is already in use.")
 
 
+class SimCardTaken(Conflict):
+    code = "sim_card_taken"
+    default_message = _("This SIM card (ICCID or IMSI) is already in use.")
+
+
 class TariffNotAvailable(BusinessError):
     code = "tariff_not_available"
     status = 409

@@ -29,6 +29,7 @@ from selfcare.lines.errors import (
     ServiceNotAllowed,
     ServiceNotConnected,
     ServiceRequires,
+    SimCardTaken,
     TariffNotAvailable,
 )
 from selfcare.lines.models import (
@@ -210,7 +211,10 @@ def activate_line(
                 after={"msisdn": number, "tariff": tariff.code, "account": account.number},
             )
     except IntegrityError as exc:
-        raise NumberTaken() from exc
+        # Tell staff which identifier clashes: the number, or the SIM (ICCID/IMSI).
+        if Line.objects.filter(msisdn=number).exists():
+            raise NumberTaken() from exc
+        raise SimCardTaken() from exc
     return line
 
 
