@@ -309,6 +309,7 @@ def _bill_lines(
     services = _services_by_line(line_ids)
     known = _known_charges(line_ids, on)
     result = BillingResult()
+    pending: list[FeeCharge] = []
     for row in rows:
         _bill_line(
             row,
@@ -318,10 +319,12 @@ def _bill_lines(
             actor=actor,
             revenue_id=revenue_id,
             result=result,
+            pending=pending,
         )
         result.lines += 1
         if after_line is not None:
             after_line(done + result.lines)
+    FeeCharge.objects.bulk_create(pending, batch_size=500)
     return result
 
 
@@ -334,7 +337,9 @@ def _bill_line(
     actor: str,
     revenue_id: int,
     result: BillingResult,
+    pending: list[FeeCharge],
 ) -> None:
+    """Bill one line; its new FeeCharge rows are appended to `pending` for the caller to insert."""
     now = clock.now()
     # A debt whose period ended unpaid lapses: the line was blocked, so that period gave no service.
     lapsing = [c.pk for c in known if c.status == FeeStatus.UNPAID and c.period_end <= on]
@@ -362,33 +367,15 @@ def _bill_line(
         for fee in due
         if fee.identity not in recorded
     ]
-    if new:
-        # Recorded as unpaid first, so the ledger transaction can name its row as the cause.
-        new = FeeCharge.objects.bulk_create(new)
     group = debt + new
     if group:
         try:
             posted = ledger.post_transactions(
-                [
-                    ledger.Entry(
-                        kind=TRANSACTION_KIND[ProductKind(charge.product_kind)],
-                        idempotency_key=charge.idempotency_key,
-                        legs=[
-                            ledger.Leg(row.ledger_account_id, -charge.amount_minor),
-                            ledger.Leg(revenue_id, charge.amount_minor),
-                        ],
-                        actor=actor,
-                        cause_type="fee_charge",
-                        cause_id=str(charge.pk),
-                        memo=f"{charge.product_kind} {charge.product_id} {charge.fee_period} fee "
-                        f"from {charge.period_start.isoformat()}",
-                        floor=ledger.FloorRule.ENFORCE,
-                    )
-                    for charge in group
-                ]
+                [_ledger_entry(charge, row, revenue_id, actor) for charge in group]
             )
         except InsufficientFunds:
-            # post_transactions rolled its own savepoint back; the new rows stay, unpaid: the debt.
+            # post_transactions rolled its own savepoint back; the new fees are recorded unpaid: the debt.
+            pending.extend(new)
             result.unpaid += len(new)
             if row.status == ACTIVE:
                 _block_for_debt(row, owed_minor=sum(c.amount_minor for c in group), actor=actor)
@@ -398,7 +385,12 @@ def _bill_line(
             charge.status = FeeStatus.CHARGED
             charge.ledger_transaction_id = txn.pk
             charge.charged_at = now
-        FeeCharge.objects.bulk_update(group, ["status", "ledger_transaction_id", "charged_at"])
+        # New fees are inserted already charged, with the chunk's others (one INSERT for many lines).
+        pending.extend(new)
+        for charge in debt:
+            FeeCharge.objects.filter(pk=charge.pk, status=FeeStatus.UNPAID).update(
+                status=FeeStatus.CHARGED, ledger_transaction_id=charge.ledger_transaction_id, charged_at=now
+            )
         paid = sum(c.amount_minor for c in group)
         result.charged += len(group)
         result.charged_minor += paid
@@ -411,6 +403,24 @@ def _bill_line(
     if row.status == BLOCKED_FOR_DEBT and balance >= -row.credit_limit_minor:
         _unblock(row, actor=actor)
         result.unblocked.append(row.id)
+
+
+def _ledger_entry(charge: FeeCharge, row: BillingLineRow, revenue_id: int, actor: str) -> ledger.Entry:
+    return ledger.Entry(
+        kind=TRANSACTION_KIND[ProductKind(charge.product_kind)],
+        idempotency_key=charge.idempotency_key,
+        legs=[
+            ledger.Leg(row.ledger_account_id, -charge.amount_minor),
+            ledger.Leg(revenue_id, charge.amount_minor),
+        ],
+        actor=actor,
+        # The fee's key names its FeeCharge row (unique) and is known before the row is written.
+        cause_type="fee_charge",
+        cause_id=charge.idempotency_key,
+        memo=f"{charge.product_kind} {charge.product_id} {charge.fee_period} fee "
+        f"from {charge.period_start.isoformat()}",
+        floor=ledger.FloorRule.ENFORCE,
+    )
 
 
 # --- Status changes and notifications --------------------------------------------------------------
