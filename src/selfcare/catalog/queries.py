@@ -12,13 +12,13 @@ from selfcare.catalog.models import Allowance, NumberRange, Rate, Service, Tarif
 class RatingCatalogRows:
     """The catalog as plain rows (dicts), everything the rating engine needs, in a few queries."""
 
-    zones: list[dict[str, Any]]
+    zones: list[Any]  # dicts: id, code, kind
     international_prefixes: list[tuple[str, int]]
     number_ranges: list[tuple[str, str]]
-    tariffs: list[dict[str, Any]]
-    services: list[dict[str, Any]]
-    allowances: list[dict[str, Any]]
-    rates: list[dict[str, Any]]
+    tariffs: list[Any]  # dicts: id, code, fee_period, voice_rounding, data_rounding_bytes
+    services: list[Any]  # dicts: id, code, kind, fee_period, validity_days
+    allowances: list[Any]  # dicts: id, tariff_id, service_id, usage_kind, amount, usage_classes, zone_id
+    rates: list[Any]  # dicts: tariff_id, usage_kind, usage_class, zone_id, price_minor
 
 
 def get_rating_catalog_rows() -> RatingCatalogRows:

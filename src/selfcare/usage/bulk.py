@@ -222,7 +222,7 @@ def load_buckets(line_ids: Sequence[int], since: datetime, until: datetime) -> l
     """
     from selfcare.usage.models import Bucket as BucketModel
 
-    assignment_table = BucketModel._meta.get_field("service_assignment").related_model._meta.db_table  # type: ignore[union-attr]
+    assignment_table = BucketModel._meta.get_field("service_assignment").related_model._meta.db_table
     sql = (
         "SELECT b.id, b.line_id, b.usage_kind, b.usage_classes, b.zone_id, b.tariff_id, b.allowance_id, "  # noqa: S608
         "b.remaining, b.period_start, b.period_end, sa.disconnected_at "

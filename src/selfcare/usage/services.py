@@ -108,6 +108,7 @@ def _bucket_specs(
     tariff = catalog.tariffs.get(line.tariff_id)
     moments = list(moments)
     if tariff is not None and tariff.allowances:
+        periods: set[tuple[datetime, datetime | None]]
         if tariff.fee_period == NO_PERIOD:
             periods = {(line.activated_at, None)} if moments else set()
         else:
@@ -353,7 +354,7 @@ def _rate_in_transaction(
     to_rate: list[Valid] = []
     for record in valid:
         if (record.source, record.record_id) in stored:
-            results[record.index] = RecordResult(RESULT_DUPLICATE)
+            results[record.position] = RecordResult(RESULT_DUPLICATE)
         else:
             to_rate.append(record)
 
@@ -371,10 +372,10 @@ def _rate_in_transaction(
         if item.status == ACCEPTED:
             accepted += 1
             charged += item.price_minor
-            results[item.record.index] = RecordResult(RESULT_ACCEPTED, "", item.price_minor)
+            results[item.record.position] = RecordResult(RESULT_ACCEPTED, "", item.price_minor)
         else:
             refused += 1
-            results[item.record.index] = RecordResult(RESULT_REJECTED, item.reason)
+            results[item.record.position] = RecordResult(RESULT_REJECTED, item.reason)
     final = [result or RecordResult(RESULT_REJECTED, "invalid_field") for result in results]
     duplicates = sum(1 for result in final if result.status == RESULT_DUPLICATE)
     rejected = len(final) - accepted - duplicates
@@ -494,7 +495,7 @@ def _write(rated: Sequence[Rated], transactions: dict[int, int], batch: UsageBat
     # SQLite takes datetimes as Django stores them (naive UTC text); PostgreSQL takes them as they are.
     as_stored = (lambda moment: moment) if postgres else bulk.sqlite_datetime
     rated_at = as_stored(now)
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     append = rows.append
     extra: list[tuple[tuple[str, str], tuple[tuple[int, int], ...]]] = []
     for item in rated:

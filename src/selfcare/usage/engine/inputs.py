@@ -60,7 +60,7 @@ FIELDS = UsageInput._fields
 class Valid(NamedTuple):
     """A record that passed the checks, in the shape the rater uses."""
 
-    index: int
+    position: int  # in the input batch
     source: str
     record_id: str
     kind: str
@@ -84,12 +84,10 @@ def as_input(raw: UsageInput | Mapping[str, Any] | Any) -> UsageInput:
             raise ValueError(INVALID_FIELD)
         return UsageInput(**raw)
     defaults = UsageInput._field_defaults
-    return UsageInput(
-        *(
-            getattr(raw, name) if name not in defaults else getattr(raw, name, defaults[name])
-            for name in FIELDS
-        )
-    )
+    values: list[Any] = [
+        getattr(raw, name) if name not in defaults else getattr(raw, name, defaults[name]) for name in FIELDS
+    ]
+    return UsageInput(*values)
 
 
 def _number(raw: Any) -> str | None:

@@ -136,12 +136,12 @@ def rate_records(
     zone_ids = catalog.zone_ids
     plan_for = catalog.plan
     draw = INCLUDED_ALLOWANCE.draw
-    no_buckets: list[object] = []
+    no_buckets: list[BucketState] = []
 
     for record in records:
         line = lines.get(record.msisdn)
         if line is None:
-            rejected[record.index] = UNKNOWN_LINE
+            rejected[record.position] = UNKNOWN_LINE
             continue
         usage_kind = record.usage_kind
         incoming = record.incoming
@@ -149,7 +149,7 @@ def rate_records(
         if record.roaming_zone:
             roaming_zone_id = zone_ids.get(record.roaming_zone)
             if roaming_zone_id is None:
-                rejected[record.index] = UNKNOWN_ROAMING_ZONE
+                rejected[record.position] = UNKNOWN_ROAMING_ZONE
                 continue
             usage_class, zone_id = ROAMING, roaming_zone_id
         elif usage_kind == "data":
@@ -159,7 +159,7 @@ def rate_records(
             destination = classify(counterparty[1:]) if counterparty else None
             if destination is None:
                 if not incoming:
-                    rejected[record.index] = UNKNOWN_DESTINATION
+                    rejected[record.position] = UNKNOWN_DESTINATION
                     continue
                 destination = (OFF_NET, None)  # a hidden or unknown caller: free anyway at home
             usage_class, zone_id = destination
