@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "selfcare.identity",
     "selfcare.notifications",
     "selfcare.billing",
+    "selfcare.payments",
     "selfcare.backoffice",
     "selfcare.api",
     "selfcare.demo",
@@ -174,6 +175,33 @@ if (DEMO or DEBUG) and not REDIS_URL:
         "LOCATION": str(DATA_DIR / "dev-sms"),
     }
     SELFCARE_SMS_CONSOLE_CACHE = "sms_console"
+
+# --- Payments (docs/payments.md) --------------------------------------------------------------------
+# "fake" (the built-in acquirer simulator), "stripe", "yookassa", or a dotted path to a provider class.
+SELFCARE_PAYMENT_BACKEND = env_str("SELFCARE_PAYMENT_BACKEND", "fake")
+# Where providers send the subscriber back and post their webhooks (scheme + host, no trailing slash).
+SELFCARE_PUBLIC_URL = env_str("SELFCARE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+SELFCARE_TOPUP_MIN_MINOR = env_int("SELFCARE_TOPUP_MIN_MINOR", 1_000)
+SELFCARE_TOPUP_MAX_MINOR = env_int("SELFCARE_TOPUP_MAX_MINOR", 1_500_000)
+SELFCARE_TOPUP_QUICK_AMOUNTS_MINOR = [
+    int(v) for v in env_list("SELFCARE_TOPUP_QUICK_AMOUNTS_MINOR", ["10000", "30000", "50000", "100000"])
+]
+SELFCARE_PAYMENT_RECONCILE_AFTER_MIN = env_int("SELFCARE_PAYMENT_RECONCILE_AFTER_MIN", 10)
+SELFCARE_PAYMENT_EXPIRE_AFTER_MIN = env_int("SELFCARE_PAYMENT_EXPIRE_AFTER_MIN", 24 * 60)
+SELFCARE_WEBHOOK_TOLERANCE_S = env_int("SELFCARE_WEBHOOK_TOLERANCE_S", 300)
+SELFCARE_AUTOPAY_MAX_PER_MONTH = env_int("SELFCARE_AUTOPAY_MAX_PER_MONTH", 5)
+SELFCARE_FAKE_ACQUIRER_SECRET = env_str("SELFCARE_FAKE_ACQUIRER_SECRET") or f"fake-acquirer:{SECRET_KEY}"
+# The simulator's on-demand delivery tricks (duplicate, late, out of order) at /fake-acquirer/test-hooks/.
+SELFCARE_FAKE_ACQUIRER_TEST_HOOKS = env_bool("SELFCARE_FAKE_ACQUIRER_TEST_HOOKS", default=DEMO or DEBUG)
+# The simulator posts its webhooks to SELFCARE_PUBLIC_URL as soon as it can (off: only the periodic job).
+SELFCARE_FAKE_ACQUIRER_AUTODELIVER = env_bool("SELFCARE_FAKE_ACQUIRER_AUTODELIVER", default=True)
+SELFCARE_FAKE_ACQUIRER_TRANSPORT = "selfcare.payments.providers.fake.acquirer.http_transport"
+SELFCARE_STRIPE_SECRET_KEY = env_str("SELFCARE_STRIPE_SECRET_KEY")
+SELFCARE_STRIPE_WEBHOOK_SECRET = env_str("SELFCARE_STRIPE_WEBHOOK_SECRET")
+SELFCARE_STRIPE_API_BASE = env_str("SELFCARE_STRIPE_API_BASE")  # a stub's address in tests; empty: Stripe's
+SELFCARE_YOOKASSA_SHOP_ID = env_str("SELFCARE_YOOKASSA_SHOP_ID")
+SELFCARE_YOOKASSA_SECRET_KEY = env_str("SELFCARE_YOOKASSA_SECRET_KEY")
+SELFCARE_YOOKASSA_API_URL = env_str("SELFCARE_YOOKASSA_API_URL")  # a stub's address in tests
 
 # --- Billing (docs/billing.md) ---------------------------------------------------------------------
 # Lines per transaction of the recurring-fee job: a crash loses at most one chunk of work, redone on rerun.

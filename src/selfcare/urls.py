@@ -15,5 +15,7 @@ urlpatterns = [
     path("backoffice/", admin.site.urls),
     path("api/v1/", api.urls),
     path("dev/sms", notifications.dev_sms, name="dev-sms"),
+    path("payments/", include("selfcare.payments.urls")),
+    path("fake-acquirer/", include("selfcare.payments.providers.fake.urls")),
     path("", include("selfcare.identity.urls")),
 ]

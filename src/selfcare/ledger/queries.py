@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Sum
 
 from selfcare.ledger.models import LedgerAccount, Posting, Transaction
 
@@ -129,3 +130,14 @@ def lock_spending_room(account_ids: Iterable[int]) -> dict[int, int | None]:
         for pk, balance, floor, overdraft in rows:
             room[pk] = None if floor is None else balance - (floor - overdraft)
     return room
+
+
+def sum_debits_minor(account_id: int, *, since: datetime, exclude_kinds: Iterable[str] = ()) -> int:
+    """What left the account since `since` (a positive number): the sum of its negative postings,
+    leaving out transactions of the given kinds (repayments are not spending)."""
+    total = (
+        Posting.objects.filter(account_id=account_id, created_at__gte=since, amount_minor__lt=0)
+        .exclude(transaction__kind__in=list(exclude_kinds))
+        .aggregate(total=Sum("amount_minor"))["total"]
+    )
+    return -int(total or 0)

@@ -32,4 +32,13 @@ MESSAGE_TEXTS: dict[str, str] = {
         "Top up to resume them; incoming calls still work."
     ),
     "billing.unblocked": gettext_noop("%(operator)s: your fees are paid and outgoing services work again."),
+    "payments.autopay_failed": gettext_noop(
+        "%(operator)s: autopay of %(amount)s from your card failed. Top up or check the card in your account."
+    ),
+    "payments.card_expiring": gettext_noop(
+        "%(operator)s: your saved card *%(last4)s expires next month. Replace it in one tap: %(link)s"
+    ),
+    "payments.promised_granted": gettext_noop(
+        "%(operator)s: promised payment of %(amount)s credited. It is repaid from your next top-up; due %(due)s."
+    ),
 }

@@ -1,0 +1,152 @@
+"""Reads of the payments domain for pages, the API and the services' own decisions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from selfcare.kit import clock
+from selfcare.ledger import queries as ledger_queries
+from selfcare.payments.errors import PaymentNotFound
+from selfcare.payments.models import (
+    DEFAULT_PROMISED_TIERS,
+    OPEN_PROMISED_STATUSES,
+    AutopaySettings,
+    Payment,
+    PromisedPayment,
+    PromisedPaymentRule,
+    PromisedStatus,
+    SavedCard,
+)
+
+# Kept in step with services.NOT_SPENDING_KINDS (queries may not import services).
+_NOT_SPENDING_KINDS = ("promised_repay", "promised_collect")
+
+
+def get_promised_rule() -> PromisedPaymentRule:
+    """The rule in force: the newest saved row, or the defaults when the back office saved none."""
+    rule = PromisedPaymentRule.objects.order_by("-pk").first()
+    if rule is None:
+        rule = PromisedPaymentRule(tiers=list(DEFAULT_PROMISED_TIERS), updated_at=clock.now())
+    if not rule.tiers:
+        rule.tiers = list(DEFAULT_PROMISED_TIERS)
+    return rule
+
+
+@dataclass(frozen=True)
+class Tier:
+    amount_minor: int
+    fee_minor: int
+
+
+@dataclass(frozen=True)
+class PromisedOffer:
+    eligible: bool
+    reasons: list[str | Promise]
+    tiers: list[Tier]
+    max_amount_minor: int
+    term_days: int
+    due_at: datetime
+    balance_minor: int
+    tenure_days: int
+    avg_monthly_spend_minor: int
+    open_promised: PromisedPayment | None = None
+    all_tiers: list[Tier] = field(default_factory=list)
+
+
+def promised_offer(line: Any) -> PromisedOffer:
+    """Whether this line may take a promised payment now, which amounts, at which fees, until when."""
+    rule = get_promised_rule()
+    now = clock.now()
+    account = line.account
+    customer = int(account.ledger_account_id)
+    balance = ledger_queries.get_balance_minor(customer)
+    tenure_days = (now - line.activated_at).days
+    window_days = 30 * max(rule.spend_months, 1)
+    spent = ledger_queries.sum_debits_minor(
+        customer, since=now - timedelta(days=window_days), exclude_kinds=_NOT_SPENDING_KINDS
+    )
+    avg_spend = spent // max(rule.spend_months, 1)
+    cap = rule.max_amount_minor
+    if rule.spend_multiplier_pct:
+        cap = min(cap, avg_spend * rule.spend_multiplier_pct // 100)
+    all_tiers = sorted(
+        (Tier(int(t["amount_minor"]), int(t.get("fee_minor", 0))) for t in rule.tiers),
+        key=lambda t: t.amount_minor,
+    )
+    tiers = [t for t in all_tiers if 0 < t.amount_minor <= cap and t.fee_minor < t.amount_minor]
+    open_promised = (
+        PromisedPayment.objects.filter(account_id=account.pk, status__in=OPEN_PROMISED_STATUSES)
+        .order_by("granted_at")
+        .first()
+    )
+    reasons: list[str | Promise] = []
+    if not rule.enabled:
+        reasons.append(_("Promised payments are not offered at the moment."))
+    if account.kind != "prepaid":
+        reasons.append(_("Promised payments are for prepaid accounts."))
+    if open_promised is not None and open_promised.status == PromisedStatus.OVERDUE:
+        reasons.append(_("An earlier promised payment is overdue; top up to repay it first."))
+    elif open_promised is not None:
+        reasons.append(_("You already have a promised payment; it is repaid with your next top-up."))
+    if PromisedPayment.objects.filter(account_id=account.pk, status=PromisedStatus.WRITTEN_OFF).exists():
+        reasons.append(_("An earlier promised payment was not repaid."))
+    if tenure_days < rule.min_tenure_days:
+        reasons.append(
+            _("The number must be with us for at least %(days)s days.") % {"days": rule.min_tenure_days}
+        )
+    if avg_spend < rule.min_avg_monthly_spend_minor:
+        reasons.append(_("Average monthly spending is below what promised payments need."))
+    if balance >= rule.min_balance_minor:
+        reasons.append(_("There is enough money on the balance."))
+    if not tiers:
+        reasons.append(_("No promised payment amount is available for this number."))
+    return PromisedOffer(
+        eligible=not reasons,
+        reasons=reasons,
+        tiers=tiers,
+        max_amount_minor=max((t.amount_minor for t in tiers), default=0),
+        term_days=rule.term_days,
+        due_at=now + timedelta(days=rule.term_days),
+        balance_minor=balance,
+        tenure_days=tenure_days,
+        avg_monthly_spend_minor=avg_spend,
+        open_promised=open_promised,
+        all_tiers=all_tiers,
+    )
+
+
+def _visible_to(user: Any, account_id: int | None) -> Q:
+    visible = Q(payer=user)
+    if account_id is not None:
+        visible |= Q(account_id=account_id)
+    return visible
+
+
+def list_payments(user: Any, *, account_id: int | None, limit: int = 50) -> QuerySet[Payment]:
+    """Payments the user made, and payments to their own account (someone else topping them up)."""
+    return Payment.objects.filter(_visible_to(user, account_id)).order_by("-created_at", "-pk")[:limit]
+
+
+def get_payment_for(user: Any, public_id: Any, *, account_id: int | None) -> Payment:
+    payment = Payment.objects.filter(_visible_to(user, account_id), public_id=public_id).first()
+    if payment is None:
+        raise PaymentNotFound()
+    return payment
+
+
+def list_saved_cards(user: Any) -> QuerySet[SavedCard]:
+    return SavedCard.objects.filter(owner=user, removed_at__isnull=True).order_by("-created_at")
+
+
+def get_autopay(account_id: int) -> AutopaySettings | None:
+    return AutopaySettings.objects.select_related("card").filter(account_id=account_id).first()
+
+
+def list_promised(account_id: int, *, limit: int = 20) -> QuerySet[PromisedPayment]:
+    return PromisedPayment.objects.filter(account_id=account_id).order_by("-granted_at")[:limit]
