@@ -35,7 +35,7 @@ from selfcare.lines import queries as lines_queries
 from selfcare.usage import bulk
 from selfcare.usage.engine.catalog import NO_PERIOD, AllowanceInfo, RatingCatalog
 from selfcare.usage.engine.classify import DestinationClassifier
-from selfcare.usage.engine.inputs import UsageInput, Valid, validate
+from selfcare.usage.engine.inputs import UsageInput, Valid, Validator
 from selfcare.usage.engine.periods import PeriodCalendar
 from selfcare.usage.engine.pricing import covered_classes
 from selfcare.usage.engine.rater import ACCEPTED, BucketState, LineState, Rated, rate_records
@@ -311,8 +311,9 @@ def rate_batch(records: Iterable[UsageInput | Mapping[str, Any]], *, actor: str 
     results: list[RecordResult | None] = [None] * len(items)
     valid: list[Valid] = []
     seen: set[tuple[str, str]] = set()
+    check = Validator(now).check
     for index, raw in enumerate(items):
-        checked = validate(index, raw, now)
+        checked = check(index, raw)
         if isinstance(checked, str):
             results[index] = RecordResult(RESULT_REJECTED, checked)
             continue

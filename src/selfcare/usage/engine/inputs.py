@@ -100,71 +100,97 @@ def _number(raw: Any) -> str | None:
     return "+" + digits
 
 
-def validate(index: int, raw: Any, now: datetime) -> Valid | str:
-    """The checked record, or the reason it is rejected."""
-    try:
-        record = as_input(raw)
-    except (TypeError, ValueError, AttributeError):
-        return INVALID_FIELD
-    source = record.source
-    if not isinstance(source, str) or not SOURCE_PATTERN.match(source):
-        return INVALID_SOURCE
-    record_id = record.record_id
-    if not isinstance(record_id, str) or not (0 < len(record_id) <= 64) or not record_id.isprintable():
-        return INVALID_RECORD_ID
-    shape = KINDS.get(record.kind)
-    if shape is None:
-        return INVALID_KIND
-    usage_kind, incoming = shape
-    msisdn = _number(record.msisdn)
-    if msisdn is None:
-        return INVALID_MSISDN
-    started_at = record.started_at
-    if isinstance(started_at, str):
+class Validator:
+    """Checks records of one batch; remembers what repeats (sources, line numbers) to stay cheap."""
+
+    __slots__ = ("_latest", "_numbers", "_sources")
+
+    def __init__(self, now: datetime) -> None:
+        self._latest = now + FUTURE_TOLERANCE
+        self._sources: set[str] = set()
+        self._numbers: dict[str, str | None] = {}
+
+    def check(self, position: int, raw: Any) -> Valid | str:
+        """The checked record, or the reason it is rejected."""
+        if type(raw) is UsageInput:
+            record = raw
+        else:
+            try:
+                record = as_input(raw)
+            except (TypeError, ValueError, AttributeError):
+                return INVALID_FIELD
+        source = record.source
+        if source not in self._sources:
+            if not isinstance(source, str) or not SOURCE_PATTERN.match(source):
+                return INVALID_SOURCE
+            self._sources.add(source)
+        record_id = record.record_id
+        if not isinstance(record_id, str) or not (0 < len(record_id) <= 64) or not record_id.isprintable():
+            return INVALID_RECORD_ID
+        shape = KINDS.get(record.kind)
+        if shape is None:
+            return INVALID_KIND
+        usage_kind, incoming = shape
+        raw_msisdn = record.msisdn
         try:
-            started_at = datetime.fromisoformat(started_at)
-        except ValueError:
+            msisdn = self._numbers[raw_msisdn]
+        except (KeyError, TypeError):
+            msisdn = _number(raw_msisdn)
+            if isinstance(raw_msisdn, str):
+                self._numbers[raw_msisdn] = msisdn
+        if msisdn is None:
+            return INVALID_MSISDN
+        started_at = record.started_at
+        if isinstance(started_at, str):
+            try:
+                started_at = datetime.fromisoformat(started_at)
+            except ValueError:
+                return INVALID_STARTED_AT
+        if not isinstance(started_at, datetime) or started_at.utcoffset() is None:
             return INVALID_STARTED_AT
-    if not isinstance(started_at, datetime) or started_at.utcoffset() is None:
-        return INVALID_STARTED_AT
-    if started_at > now + FUTURE_TOLERANCE:
-        return INVALID_STARTED_AT
-    duration_s = record.duration_s or 0
-    volume_bytes = record.volume_bytes or 0
-    if type(duration_s) is not int or type(volume_bytes) is not int:
-        return INVALID_QUANTITY
-    if usage_kind == "voice":
-        if not (0 <= duration_s <= MAX_DURATION_S) or volume_bytes:
+        if started_at > self._latest:
+            return INVALID_STARTED_AT
+        duration_s = record.duration_s or 0
+        volume_bytes = record.volume_bytes or 0
+        if type(duration_s) is not int or type(volume_bytes) is not int:
             return INVALID_QUANTITY
-    elif usage_kind == "data":
-        if not (0 <= volume_bytes <= MAX_VOLUME_BYTES) or duration_s:
+        if usage_kind == "voice":
+            if not (0 <= duration_s <= MAX_DURATION_S) or volume_bytes:
+                return INVALID_QUANTITY
+        elif usage_kind == "data":
+            if not (0 <= volume_bytes <= MAX_VOLUME_BYTES) or duration_s:
+                return INVALID_QUANTITY
+        elif duration_s or volume_bytes:
             return INVALID_QUANTITY
-    elif duration_s or volume_bytes:
-        return INVALID_QUANTITY
-    counterparty = record.counterparty or ""
-    if counterparty:
-        normalized = _number(counterparty)
-        if normalized is None:
+        counterparty = record.counterparty or ""
+        if counterparty:
+            normalized = _number(counterparty)
+            if normalized is None:
+                return INVALID_COUNTERPARTY
+            counterparty = normalized
+        elif usage_kind != "data" and not incoming:
             return INVALID_COUNTERPARTY
-        counterparty = normalized
-    elif usage_kind != "data" and not incoming:
-        return INVALID_COUNTERPARTY
-    roaming_zone = record.roaming_zone or ""
-    cell = record.cell or ""
-    if not isinstance(roaming_zone, str) or not isinstance(cell, str) or len(cell) > 32:
-        return INVALID_FIELD
-    return Valid(
-        index,
-        source,
-        record_id,
-        record.kind,
-        usage_kind,
-        incoming,
-        msisdn,
-        started_at,
-        duration_s,
-        volume_bytes,
-        counterparty,
-        roaming_zone,
-        cell,
-    )
+        roaming_zone = record.roaming_zone or ""
+        cell = record.cell or ""
+        if not isinstance(roaming_zone, str) or not isinstance(cell, str) or len(cell) > 32:
+            return INVALID_FIELD
+        return Valid(
+            position,
+            source,
+            record_id,
+            record.kind,
+            usage_kind,
+            incoming,
+            msisdn,
+            started_at,
+            duration_s,
+            volume_bytes,
+            counterparty,
+            roaming_zone,
+            cell,
+        )
+
+
+def validate(position: int, raw: Any, now: datetime) -> Valid | str:
+    """Check one record on its own (a batch uses one Validator for all its records)."""
+    return Validator(now).check(position, raw)
