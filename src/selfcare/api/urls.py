@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 
 from selfcare.api.problems import install_problem_handlers
 from selfcare.identity.api import router as auth_router
+from selfcare.payments.api import router as payments_router
 from selfcare.usage.api import router as usage_router
 
 api = NinjaAPI(
@@ -21,6 +22,7 @@ api = NinjaAPI(
 )
 install_problem_handlers(api)
 api.add_router("/auth/", auth_router)
+api.add_router("/payments/", payments_router)
 api.add_router("/network/", usage_router)
 
 
