@@ -360,7 +360,9 @@ def measure_end_to_end(records: list[Any], batch: int, profile: bool) -> tuple[f
         import pstats
 
         profiler.disable()
-        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
+        stats = pstats.Stats(profiler, stream=sys.stderr)
+        stats.sort_stats("tottime").print_stats(30)
+        stats.sort_stats("cumulative").print_stats("selfcare", 40)
     return elapsed, counts
 
 

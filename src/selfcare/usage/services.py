@@ -202,12 +202,41 @@ def _load_and_ensure_buckets(
     """
     if not lines or not moments:
         return [], 0
-    needed = _needed_buckets(catalog, lines, assignments, moments)
     line_ids = sorted(line.id for line in lines)
     since = min(min(times) for times in moments.values())
     until = max(max(times) for times in moments.values())
     rows = bulk.load_buckets(line_ids, since, until)
     existing = {(row[1], row[6], row[8]) for row in rows}
+    # Most lines already have every bucket their records need (the periodic job opened them): a
+    # line whose first and last record fall in one open bucket per tariff allowance, and which has
+    # no service with allowances, needs nothing; only the others are worked out record by record.
+    spans: dict[tuple[int, int], list[tuple[datetime, datetime | None]]] = {}
+    for row in rows:
+        spans.setdefault((row[1], row[6]), []).append((row[8], row[9]))
+    to_check = []
+    for line in lines:
+        times = moments.get(line.id)
+        if not times:
+            continue
+        tariff = catalog.tariffs.get(line.tariff_id)
+        with_allowances = any(
+            (service := catalog.services.get(service_id)) is not None and service.allowances
+            for _assignment, service_id, _connected in assignments.get(line.id, ())
+        )
+        if not with_allowances:
+            if tariff is None or not tariff.allowances:
+                continue
+            first, last = min(times), max(times)
+            if all(
+                any(
+                    start <= first and (end is None or end > last)
+                    for start, end in spans.get((line.id, a.id), ())
+                )
+                for a in tariff.allowances
+            ):
+                continue
+        to_check.append(line)
+    needed = _needed_buckets(catalog, to_check, assignments, moments)
     missing = [spec for key, spec in needed.items() if key not in existing]
     if missing:
         bulk.insert_buckets(
