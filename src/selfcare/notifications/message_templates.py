@@ -39,6 +39,7 @@ MESSAGE_TEXTS: dict[str, str] = {
         "%(operator)s: your saved card *%(last4)s expires next month. Replace it in one tap: %(link)s"
     ),
     "payments.promised_granted": gettext_noop(
-        "%(operator)s: promised payment of %(amount)s credited. It is repaid from your next top-up; due %(due)s."
+        "%(operator)s: promised payment of %(amount)s credited. "
+        "It is repaid from your next top-up; due %(due)s."
     ),
 }
