@@ -13,14 +13,20 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 _lock = threading.Lock()
-_frozen: datetime | None = None
+# A stack of frozen instants, one entry per active `frozen()` block, newest last. Each block removes
+# its own entry on exit (not "restore what was there before"), so blocks entered and left by several
+# threads in any interleaving never leave the clock frozen behind them.
+_frozen_stack: list[list[datetime]] = []
 
 
 def now() -> datetime:
     """The current instant, timezone-aware (UTC)."""
-    frozen = _frozen
-    if frozen is not None:
-        return frozen
+    stack = _frozen_stack
+    if stack:
+        try:
+            return stack[-1][0]
+        except IndexError:  # emptied by another thread between the two reads
+            pass
     return datetime.now(tz=UTC)
 
 
@@ -40,23 +46,25 @@ def _require_aware(moment: datetime) -> datetime:
 
 @contextmanager
 def frozen(moment: datetime) -> Iterator[None]:
-    """Freeze `now()` at `moment` for the duration of the block (nesting restores the outer value)."""
-    global _frozen
+    """Freeze `now()` at `moment` for the duration of the block (an inner block wins while it lasts)."""
+    entry = [_require_aware(moment)]
     with _lock:
-        previous = _frozen
-        _frozen = _require_aware(moment)
+        _frozen_stack.append(entry)
     try:
         yield
     finally:
         with _lock:
-            _frozen = previous
+            for index in range(len(_frozen_stack) - 1, -1, -1):
+                if _frozen_stack[index] is entry:
+                    del _frozen_stack[index]
+                    break
 
 
 def advance(delta: timedelta) -> datetime:
     """Move a frozen clock forward; refuses on a running clock, where it would mean nothing."""
-    global _frozen
     with _lock:
-        if _frozen is None:
+        if not _frozen_stack:
             raise RuntimeError("advance() needs a frozen clock")
-        _frozen = _frozen + delta
-        return _frozen
+        top = _frozen_stack[-1]
+        top[0] = top[0] + delta
+        return top[0]
