@@ -108,7 +108,9 @@ def test_demo_serves_pages_and_static_files_and_stops_its_children_on_sigterm(tm
                     healthy = get(f"{base}/healthz") == (200, b'{"status": "ok"}')
                 except (urllib.error.URLError, OSError):
                     healthy = False
-                if healthy:
+                # Ready means: it answers, and it has told the person so (it prints the URL only
+                # after its own health check, which may come a moment after ours).
+                if healthy and "Selfcare demo is running at" in log_path.read_text():
                     break
                 time.sleep(0.5)
 
