@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.db import connection
 from django.db.models import Count, Sum
+from django.db.models.expressions import RawSQL
 
 from selfcare.ledger.models import LedgerAccount, Posting, Transaction
 
@@ -121,9 +122,14 @@ def lock_spending_room(account_ids: Iterable[int]) -> dict[int, int | None]:
     ids = sorted(set(account_ids))
     room: dict[int, int | None] = {}
     for start in range(0, len(ids), 20_000):
+        chunk = ids[start : start + 20_000]
+        # One array parameter on PostgreSQL instead of thousands of placeholders for the driver to parse.
+        one_of = (
+            RawSQL("SELECT unnest(%s::bigint[])", [chunk]) if connection.vendor == "postgresql" else chunk
+        )
         rows = (
             LedgerAccount.objects.select_for_update()
-            .filter(pk__in=ids[start : start + 20_000])
+            .filter(pk__in=one_of)
             .order_by("pk")
             .values_list("pk", "balance_minor", "floor_minor", "overdraft_minor")
         )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from django.db import connection
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 
 from selfcare.lines.models import (
     Account,
@@ -19,6 +21,14 @@ from selfcare.lines.models import (
 
 # Below SQLite's limit of bound parameters per statement (32766), far above typical batches.
 _CHUNK = 20_000
+
+
+def _one_of(values: list[Any], sql_type: str) -> Any:
+    """The right side of an `__in` for thousands of values: one array parameter on PostgreSQL
+    (instead of one placeholder per value, which the driver has to parse), the list elsewhere."""
+    if connection.vendor == "postgresql":
+        return RawSQL(f"SELECT unnest(%s::{sql_type}[])", [values])  # noqa: S611 - a fixed type name
+    return values
 
 
 def get_line_by_msisdn(msisdn: str) -> Line | None:
@@ -43,7 +53,7 @@ def get_lines_for_rating(msisdns: Iterable[str]) -> list[tuple[int, str, int, in
     rows: list[tuple[int, str, int, int, str, datetime]] = []
     for start in range(0, len(numbers), _CHUNK):
         rows.extend(
-            Line.objects.filter(msisdn__in=numbers[start : start + _CHUNK]).values_list(
+            Line.objects.filter(msisdn__in=_one_of(numbers[start : start + _CHUNK], "varchar")).values_list(
                 "id", "msisdn", "account__ledger_account_id", "tariff_id", "status", "activated_at"
             )
         )
@@ -69,7 +79,7 @@ def list_active_assignments(line_ids: Iterable[int]) -> list[tuple[int, int, int
     for start in range(0, len(ids), _CHUNK):
         rows.extend(
             ServiceAssignment.objects.filter(
-                line_id__in=ids[start : start + _CHUNK], disconnected_at__isnull=True
+                line_id__in=_one_of(ids[start : start + _CHUNK], "bigint"), disconnected_at__isnull=True
             ).values_list("id", "line_id", "service_id", "connected_at")
         )
     return rows
