@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from selfcare.billing import services as billing
 from selfcare.identity.services import record_audit
 from selfcare.kit import clock
 from selfcare.kit.errors import ValidationFailed
@@ -459,6 +460,20 @@ def _credit(payment: Payment, *, actor: str) -> None:
     posted = ledger.post_transactions(entries)
     payment.ledger_transaction_id = posted[0].pk
     payment.repaid_promised_minor = repaid
+    # After commit, not inside: settling takes the fee job's locks in its own order (docs/billing.md).
+    account_id = int(payment.account_id)
+    transaction.on_commit(lambda: _settle_debts_after_credit(account_id))
+
+
+def _settle_debts_after_credit(account_id: int) -> None:
+    """Charge what the account owes and unblock its lines blocked for debt, now that money arrived.
+
+    A failure here must not fail the (already committed) credit: the billing sweep settles later.
+    """
+    try:
+        billing.settle_debts(account_id, actor="system:payments")
+    except Exception:  # the credit is committed; the periodic sweep retries the settlement
+        log.exception("settle_debts_after_credit_failed", account_id=account_id)
 
 
 def refresh_payment(payment: Payment, *, actor: str = "system:reconcile") -> str:
