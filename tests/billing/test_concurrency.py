@@ -7,13 +7,10 @@ transaction does. Either way each line, product and period is charged once.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from selfcare.billing import services
 from selfcare.billing.models import FeeCharge
@@ -30,34 +27,10 @@ from tests.billing.helpers import (
     status_of,
     top_up,
 )
+from tests.concurrency import run_in_threads
 from tests.factories import TEST_ACTOR
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_in_threads(count: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run `work(i)` in `count` threads released at the same moment; re-raise the first failure."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-    errors: list[BaseException] = []
-
-    def target(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except BaseException as exc:  # handed to the main thread, which re-raises it
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    return results
 
 
 def test_two_fee_runs_at_once_charge_each_line_once(frozen_clock):

@@ -3,43 +3,20 @@ committed data (transaction=True), on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from typing import Any
 
 import pytest
-from django.db import connection
 
 from selfcare.identity import services
 from selfcare.identity.errors import InvalidCode
 from selfcare.identity.models import AuditEvent, CodePurpose, OneTimeCode, User
+from tests.concurrency import run_in_threads
 from tests.factories import make_line
 from tests.identity.conftest import CLIENT, PASSWORD, last_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 THREADS = 20
-
-
-def run_together(count: int, work: Any) -> list[Any]:
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def target(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as exc:  # handed back as the thread's result
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_20_simultaneous_submissions_of_the_right_code_give_exactly_one_success(settings):
@@ -58,7 +35,7 @@ def test_20_simultaneous_submissions_of_the_right_code_give_exactly_one_success(
             return "refused"
         return "registered"
 
-    outcomes = Counter(run_together(THREADS, work))
+    outcomes = Counter(run_in_threads(THREADS, work, exceptions_as_results=True))
 
     # Then exactly one registered, 19 were refused, and one account exists
     assert outcomes == Counter({"registered": 1, "refused": 19})

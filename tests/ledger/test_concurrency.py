@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 from django.db import connection
@@ -21,37 +19,13 @@ from selfcare.ledger.errors import InsufficientFunds
 from selfcare.ledger.models import Posting, Transaction
 from selfcare.ledger.queries import get_balance_minor, verify_ledger
 from selfcare.ledger.services import Leg
+from tests.concurrency import run_in_threads
 from tests.factories import fund, make_ledger_customer, make_system_account
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 THREADS = 16
 POSTINGS_PER_THREAD = 200
-
-
-def run_in_threads(count: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run `work(i)` in `count` threads released at the same moment; re-raise the first failure."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-    errors: list[BaseException] = []
-
-    def target(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except BaseException as exc:  # handed to the main thread, which re-raises it
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    return results
 
 
 def test_many_threads_posting_to_one_account_end_with_the_exact_balance():

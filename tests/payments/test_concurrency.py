@@ -7,9 +7,7 @@ on SQLite the IMMEDIATE write transaction serialises writers. Either way each pa
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -25,32 +23,11 @@ from selfcare.payments import services
 from selfcare.payments.errors import PromisedNotAvailable
 from selfcare.payments.models import FakeAcquirerWebhook, Payment, PaymentStatus, PromisedPayment
 from selfcare.payments.providers.fake import acquirer
+from tests.concurrency import run_in_threads
 from tests.factories import make_system_account
 from tests.payments.factories import balance_of, currency, make_subscriber, notify, notify_body, pay, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_at_once(count: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run `work(i)` in `count` threads released together; results or the exception each raised."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def target(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as exc:  # the caller counts outcomes, failures included
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_fifty_concurrent_charges_of_100_on_a_balance_of_100_let_exactly_one_through():
@@ -72,7 +49,7 @@ def test_fifty_concurrent_charges_of_100_on_a_balance_of_100_let_exactly_one_thr
         )
         return int(txn.pk)
 
-    results = run_at_once(50, charge)
+    results = run_in_threads(50, charge, exceptions_as_results=True)
 
     # then exactly one went through, the other 49 were refused, and the balance is 0.00
     assert sum(isinstance(r, int) for r in results) == 1
@@ -85,7 +62,9 @@ def test_fifty_concurrent_submissions_of_one_form_make_one_payment():
     # given a subscriber whose browser posts the top-up form 50 times with its one hidden token
     user, _line = make_subscriber()
 
-    results = run_at_once(50, lambda _i: start(user, amount_minor=10_000, key="form-token").pk)
+    results = run_in_threads(
+        50, lambda _i: start(user, amount_minor=10_000, key="form-token").pk, exceptions_as_results=True
+    )
 
     # then there is one payment and one acquirer payment
     assert len(set(results)) == 1
@@ -104,7 +83,7 @@ def test_two_concurrent_promised_payment_requests_grant_exactly_one(frozen_clock
         )
         return int(promised.pk)
 
-    results = run_at_once(2, request)
+    results = run_in_threads(2, request, exceptions_as_results=True)
 
     # then one is granted and the other refused; 100.00 was credited once
     assert sum(isinstance(r, int) for r in results) == 1

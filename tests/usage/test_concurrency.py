@@ -3,17 +3,15 @@ same moment. Every record is stored and charged exactly once (SQLite and Postgre
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
-from django.db import connection
 
 from selfcare.kit import clock
 from selfcare.ledger.queries import get_balance_minor, verify_ledger
 from selfcare.usage import services
 from selfcare.usage.models import UsageRecord
+from tests.concurrency import run_in_threads
 from tests.factories import fund, make_line
 from tests.usage.factories import make_numbering, make_payg_tariff, usage
 
@@ -21,27 +19,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 THREADS = 6
 T0 = datetime.fromisoformat("2026-03-02T08:00:00+03:00")
-
-
-def run_together(count: int, work: Any) -> list[Any]:
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def target(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as exc:  # handed back as the thread's result
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_simultaneous_resends_charge_each_record_once():
@@ -65,7 +42,7 @@ def test_simultaneous_resends_charge_each_record_once():
             part = calls[index * 2 :] + calls[: index * 2]
             return [r.status for r in services.rate_batch(part[: 12 + index], actor=f"msc-{index}").results]
 
-    results = run_together(THREADS, work)
+    results = run_in_threads(THREADS, work, exceptions_as_results=True)
 
     # Then no batch failed, every call was accepted exactly once, and each line paid 10 x 250
     assert all(isinstance(result, list) for result in results), results
