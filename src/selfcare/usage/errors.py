@@ -2,15 +2,10 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from selfcare.kit.errors import BusinessError, ValidationFailed
+from selfcare.kit.errors import BusinessError
 
 
 class BatchTooLarge(BusinessError):
     code = "batch_too_large"
     status = 413
     default_message = _("A batch holds at most %(limit)s records.")
-
-
-class UnreadableUsageFile(ValidationFailed):
-    code = "unreadable_usage_file"
-    default_message = _("The usage file cannot be read: %(detail)s")
