@@ -1,16 +1,19 @@
 """The demo operator generator: a small operator seeded into the test database is complete, keeps the
-ledger's invariants, never takes a prepaid account below zero, and is the same for the same seed."""
+ledger's invariants, never takes a prepaid account below its usage overdraft, rates its usage as raw
+records through the usage engine, and is the same for the same seed."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 
 import pytest
+from django.db.models import F
 
 from selfcare.catalog.models import NumberRange, Rate, Region, Service, Tariff, Zone, ZonePrefix
 from selfcare.demo import catalog_data as cat
 from selfcare.demo.generator import DEMO_ACTOR, SEED_ACTION, ensure_admin, is_seeded, seed_operator
-from selfcare.demo.history import SYSTEM_ACCOUNTS, Simulation, customer_code
+from selfcare.demo.history import REVENUE_USAGE, SYSTEM_ACCOUNTS, Simulation, customer_code
 from selfcare.demo.population import (
     FULL_HISTORY_LINES,
     SHOWCASE,
@@ -19,7 +22,7 @@ from selfcare.demo.population import (
     thin_history_days,
 )
 from selfcare.identity.models import AuditEvent
-from selfcare.ledger.models import LedgerAccount, Transaction
+from selfcare.ledger.models import LedgerAccount, Posting, Transaction
 from selfcare.ledger.queries import verify_ledger
 from selfcare.lines.models import (
     Account,
@@ -29,16 +32,31 @@ from selfcare.lines.models import (
     ServiceAssignment,
     TariffAssignment,
 )
+from selfcare.usage.models import Bucket, UsageRecord
 
 SMALL = DemoConfig(today=date(2026, 3, 2), lines=120, days=10, seed=7)
 
 
-def expected_balances(config: DemoConfig) -> tuple[list[str], dict[str, int], int]:
-    """What the database must hold, recomputed without it: numbers, final balances, transactions."""
+def replay(config: DemoConfig) -> tuple[list[str], dict[str, int], int, list[tuple[str, str]]]:
+    """The history recomputed without the engine, taking each record's price from the database.
+
+    Returns the numbers, final balances, money events (top-ups, fees, payments) and record keys.
+    """
+    stored = {
+        (source, record_id): price if status == "accepted" else None
+        for source, record_id, status, price in UsageRecord.objects.values_list(
+            "source", "source_record_id", "status", "price_minor"
+        )
+    }
     population = plan_population(config)
     simulation = Simulation(population)
-    transactions = sum(1 for _ in simulation.events())
-    return [line.msisdn for line in population.lines], dict(simulation.balances), transactions
+    events = 0
+    keys: list[tuple[str, str]] = []
+    for day in simulation.days():
+        events += len(day.events)
+        keys.extend((record.source, record.record_id) for record in day.records)
+        simulation.settle(day, [stored[(record.source, record.record_id)] for record in day.records])
+    return [line.msisdn for line in population.lines], dict(simulation.balances), events, keys
 
 
 @pytest.fixture
@@ -124,8 +142,9 @@ def test_customers_lines_and_the_company(seeded):
     assert TariffAssignment.objects.filter(actor=DEMO_ACTOR).count() >= Line.objects.count()
 
 
-def test_money_keeps_every_ledger_invariant_and_no_prepaid_account_goes_below_zero(seeded):
-    # given a seeded operator / then the ledger verifies and every prepaid balance is at or above its floor
+def test_money_keeps_every_ledger_invariant_and_no_prepaid_account_goes_below_its_overdraft(seeded, settings):
+    # given a seeded operator / then the ledger verifies and every prepaid balance is at or above its
+    # floor minus the usage overdraft (usage that already happened may use it)
     report = verify_ledger()
     assert report.ok, report.summary()
     assert report.transactions == seeded.transactions == Transaction.objects.count()
@@ -135,7 +154,7 @@ def test_money_keeps_every_ledger_invariant_and_no_prepaid_account_goes_below_ze
     assert prepaid.count() == Account.objects.filter(kind="prepaid").count()
     for account in prepaid:
         assert account.floor_minor == 0
-        assert account.balance_minor >= 0, account.code
+        assert account.balance_minor >= -settings.SELFCARE_USAGE_OVERDRAFT_MINOR, account.code
     # the history is back-dated inside the window: from the first day to the end of the last one
     first = Transaction.objects.order_by("created_at").first()
     last = Transaction.objects.order_by("-created_at").first()
@@ -152,16 +171,51 @@ def test_money_keeps_every_ledger_invariant_and_no_prepaid_account_goes_below_ze
     } - ({"payment"} if not seeded.transactions_by_kind.get("payment") else set())
 
 
-def test_same_seed_gives_the_same_numbers_and_balances(seeded):
-    # given a seeded operator / when its plan and history are recomputed without the database
-    numbers, balances, transactions = expected_balances(SMALL)
+def test_same_seed_gives_the_same_numbers_records_and_balances(seeded):
+    # given a seeded operator / when its plan and history are recomputed, with the engine's prices
+    numbers, balances, events, keys = replay(SMALL)
 
-    # then the numbers, every ledger balance and the transaction count are what the database holds
+    # then the numbers, the usage records, every ledger balance and the transaction count are what
+    # the database holds
     assert list(Line.objects.order_by("pk").values_list("msisdn", flat=True)) == numbers
+    assert len(keys) == len(set(keys)) == UsageRecord.objects.count() == seeded.usage_records
     stored = dict(LedgerAccount.objects.values_list("code", "balance_minor"))
     assert {code: stored[code] for code in balances} == balances
     assert set(stored) == set(SYSTEM_ACCOUNTS) | {customer_code(a.number) for a in Account.objects.all()}
-    assert transactions == seeded.transactions
+    assert events + seeded.transactions_by_kind["usage"] == seeded.transactions
+
+
+def test_usage_is_raw_records_rated_by_the_engine(seeded):
+    # given a seeded operator / then its usage is rated records, each with a class
+    records = UsageRecord.objects.all()
+    accepted = records.filter(status="accepted")
+    assert accepted.count() > 0
+    assert not records.filter(usage_class="").exists()
+    assert set(records.values_list("kind", flat=True)) == {
+        "voice_out",
+        "voice_in",
+        "sms_out",
+        "sms_in",
+        "data",
+    }
+    assert {"on_net", "off_net", "landline", "home"} <= set(accepted.values_list("usage_class", flat=True))
+    # and the usage charges in the ledger are exactly the sum of the records' prices
+    priced = sum(accepted.values_list("price_minor", flat=True))
+    assert priced == seeded.usage_minor > 0
+    usage_postings = Posting.objects.filter(transaction__kind="usage", amount_minor__gt=0)
+    assert sum(usage_postings.values_list("amount_minor", flat=True)) == priced
+    assert LedgerAccount.objects.get(code=REVENUE_USAGE).balance_minor == priced
+    # and every priced record points at its ledger transaction
+    assert not accepted.filter(price_minor__gt=0, transaction__isnull=True).exists()
+    # and the buckets the engine opened show partly used allowances
+    assert accepted.filter(bucket__isnull=False).exists()
+    partly_used = Bucket.objects.filter(remaining__gt=0).exclude(remaining=F("amount"))
+    assert partly_used.exists()
+    # and refusals are rare: only calls from black-listed numbers, or money running out
+    refused = records.filter(status="refused")
+    assert set(refused.values_list("refusal_reason", flat=True)) <= {"black_listed", "insufficient_funds"}
+    assert refused.filter(refusal_reason="insufficient_funds").count() * 100 <= records.count()
+    assert seeded.refusals == dict(sorted(Counter(refused.values_list("refusal_reason", flat=True)).items()))
 
 
 def test_another_seed_gives_another_operator():
@@ -179,7 +233,14 @@ def test_seeding_leaves_the_marker_and_one_audit_row_per_step(seeded):
     actions = list(
         AuditEvent.objects.filter(actor=DEMO_ACTOR).order_by("pk").values_list("action", flat=True)
     )
-    assert actions == ["demo.catalog", "demo.customers", "demo.history", "demo.lines", SEED_ACTION]
+    assert actions == [
+        "demo.catalog",
+        "demo.customers",
+        *["usage.batch"] * seeded.usage_batches,
+        "demo.history",
+        "demo.lines",
+        SEED_ACTION,
+    ]
 
 
 def test_admin_is_created_once(db):

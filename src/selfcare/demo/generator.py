@@ -6,10 +6,16 @@ tariffs and balances. `seed_operator` writes it all in one database transaction:
 
 1. the catalog (catalog_data.py): regions, numbering, zones, tariffs, services, allowances, rates;
 2. customers, accounts and their ledger accounts, in bulk;
-3. the money history: every top-up, fee and usage charge is a ledger transaction posted through
-   `ledger.services.post_transactions` in large batches with back-dated `created_at`, so
-   `selfcare ledger verify` holds afterwards;
-4. lines, tariff and service history and black lists with the state the history left them in.
+3. lines, in the state they had when the history window opens;
+4. the history, day by day: the day's top-ups and fees are ledger transactions posted through
+   `ledger.services.post_transactions` with back-dated `created_at`; then the lines' changes of the
+   day (tariff, services connected and disconnected, black-list numbers) are written, and the day's
+   raw usage records are rated by the usage engine (`usage.services.rate_batch`, in batches of
+   RATE_BATCH with the clock frozen just after the batch's last record), which opens the buckets,
+   draws on them, prices the rest and posts the charges; the simulation takes the prices back, so
+   its next top-up decisions see the real balances. Lines blocked during the day are blocked after
+   its usage. `selfcare ledger verify` holds afterwards;
+5. the tariff history of every line.
 
 An audit row per bulk step (actor "system:demo"); the last one ("demo.seed") is the marker that
 makes `selfcare demo` seed only once per database.
@@ -18,8 +24,13 @@ makes `selfcare demo` seed only once per database.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from datetime import time as day_time
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -36,10 +47,20 @@ from selfcare.catalog.models import (
     ZonePrefix,
 )
 from selfcare.demo import catalog_data as cat
-from selfcare.demo.history import SYSTEM_ACCOUNTS, MoneyEvent, Simulation, customer_code
-from selfcare.demo.population import DemoConfig, Population, Showcase, plan_population, thin_history_days
+from selfcare.demo.history import SYSTEM_ACCOUNTS, Day, MoneyEvent, Simulation, customer_code
+from selfcare.demo.population import (
+    BlackListPlan,
+    DemoConfig,
+    LinePlan,
+    Population,
+    ServicePeriod,
+    Showcase,
+    plan_population,
+    thin_history_days,
+)
 from selfcare.identity.models import AuditEvent
 from selfcare.identity.services import record_audit
+from selfcare.kit import clock
 from selfcare.ledger import services as ledger
 from selfcare.lines.models import (
     Account,
@@ -50,6 +71,8 @@ from selfcare.lines.models import (
     TariffAssignment,
 )
 from selfcare.lines.services import hash_puk
+from selfcare.usage import services as usage
+from selfcare.usage.engine.inputs import UsageInput
 
 DEMO_ACTOR = "system:demo"
 SEED_ACTION = "demo.seed"
@@ -58,6 +81,7 @@ ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "demo-admin-2026"  # noqa: S105
 LEDGER_BATCH = 5_000
 ROW_BATCH = 2_000
+RATE_BATCH = 50_000
 
 Progress = Callable[[str], None]
 
@@ -75,6 +99,10 @@ class SeedSummary:
     full_history_days: int = 0
     thin_history_days: int = 0
     transactions_by_kind: dict[str, int] = field(default_factory=dict)
+    usage_records: int = 0
+    usage_batches: int = 0
+    usage_minor: int = 0
+    refusals: dict[str, int] = field(default_factory=dict)
     showcase: list[Showcase] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -103,11 +131,11 @@ def seed_operator(config: DemoConfig, *, progress: Progress | None = None) -> Se
         summary.customers = len(population.customers)
         summary.accounts = len(population.accounts)
         lap("customers and accounts")
+        line_ids = _write_lines(population, catalog, account_ids)
         simulation = Simulation(population)
-        summary.transactions = _post_history(simulation.events(), ledger_ids, say)
-        summary.transactions_by_kind = dict(sorted(simulation.counts.items()))
+        changes = _run_history(simulation, population, catalog, ledger_ids, line_ids, summary, say)
         lap("history")
-        _write_lines(population, catalog, account_ids)
+        _finish_lines(population, catalog, line_ids, changes)
         summary.company_lines = sum(len(a.lines) for a in population.accounts if a.kind == "postpaid")
         summary.individual_lines = len(population.lines) - summary.company_lines
         lap("lines")
@@ -124,6 +152,7 @@ def seed_operator(config: DemoConfig, *, progress: Progress | None = None) -> Se
                 "days": config.days,
                 "today": config.today.isoformat(),
                 "transactions": summary.transactions,
+                "usage_records": summary.usage_records,
             },
         )
     return summary
@@ -374,9 +403,9 @@ def _write_customers(population: Population) -> tuple[dict[str, int], list[int]]
 # --- history ------------------------------------------------------------------------------------
 
 
-def _entries(events: Iterable[MoneyEvent], ledger_ids: dict[str, int]) -> Iterable[ledger.Entry]:
-    for event in events:
-        yield ledger.Entry(
+def _entries(events: Iterable[MoneyEvent], ledger_ids: dict[str, int]) -> list[ledger.Entry]:
+    return [
+        ledger.Entry(
             kind=event.kind,
             idempotency_key=event.key,
             legs=(
@@ -387,33 +416,180 @@ def _entries(events: Iterable[MoneyEvent], ledger_ids: dict[str, int]) -> Iterab
             cause_type=event.cause_type,
             cause_id=event.cause_id,
             memo=event.memo,
-            floor=ledger.FloorRule.USAGE_OVERDRAFT if event.usage else ledger.FloorRule.ENFORCE,
             created_at=event.at,
         )
+        for event in events
+    ]
 
 
-def _post_history(events: Iterable[MoneyEvent], ledger_ids: dict[str, int], say: Progress) -> int:
-    posted = 0
-    batch: list[ledger.Entry] = []
-    for entry in _entries(events, ledger_ids):
-        batch.append(entry)
-        if len(batch) >= LEDGER_BATCH:
-            ledger.post_transactions(batch)
-            posted += len(batch)
-            batch = []
-            if posted % (LEDGER_BATCH * 20) == 0:
-                say(f"    {posted:,} transactions posted")
-    if batch:
-        ledger.post_transactions(batch)
-        posted += len(batch)
-    record_audit(DEMO_ACTOR, "demo.history", subject_type="ledger", after={"transactions": posted})
-    return posted
+def _run_history(
+    simulation: Simulation,
+    population: Population,
+    catalog: CatalogIds,
+    ledger_ids: dict[str, int],
+    line_ids: list[int],
+    summary: SeedSummary,
+    say: Progress,
+) -> _LineChanges:
+    """Day by day: post the money events, write the lines' changes, rate the usage, settle the day."""
+    changes = _LineChanges(population, catalog, line_ids)
+    tz = ZoneInfo(population.config.time_zone)
+    by_kind: Counter[str] = Counter()
+    refusals: Counter[str] = Counter()
+    posted = usage_transactions = 0
+    for day in simulation.days():
+        for start in range(0, len(day.events), LEDGER_BATCH):
+            ledger.post_transactions(_entries(day.events[start : start + LEDGER_BATCH], ledger_ids))
+        posted += len(day.events)
+        by_kind.update(event.kind for event in day.events)
+        changes.apply_until(datetime.combine(day.day + timedelta(days=1), day_time.min, tzinfo=tz))
+        prices, transactions, batches = _rate_day(day, refusals)
+        usage_transactions += transactions
+        summary.usage_batches += batches
+        simulation.settle(day, prices)
+        changes.apply_statuses(day.blocked_lines)
+        if day.day.day == 1:
+            say(f"    {day.day.isoformat()}: {posted + usage_transactions:,} transactions, "
+                f"{simulation.usage_records:,} usage records")  # fmt: skip
+    by_kind["usage"] += usage_transactions
+    summary.transactions = posted + usage_transactions
+    summary.transactions_by_kind = dict(sorted(by_kind.items()))
+    summary.usage_records = simulation.usage_records
+    summary.usage_minor = simulation.usage_minor
+    summary.refusals = dict(sorted(refusals.items()))
+    record_audit(
+        DEMO_ACTOR,
+        "demo.history",
+        subject_type="ledger",
+        after={
+            "transactions": summary.transactions,
+            "usage_records": summary.usage_records,
+            "usage_minor": summary.usage_minor,
+            "refused_records": sum(refusals.values()),
+        },
+    )
+    return changes
+
+
+def _rate_day(day: Day, refusals: Counter[str]) -> tuple[list[int | None], int, int]:
+    """Rate the day's records through the engine in time order; their prices (None: refused)."""
+    records: Sequence[UsageInput] = day.records
+    order = sorted(range(len(records)), key=lambda index: records[index].started_at)
+    prices: list[int | None] = [None] * len(records)
+    transactions = batches = 0
+    for start in range(0, len(order), RATE_BATCH):
+        chunk = order[start : start + RATE_BATCH]
+        batch = [records[index] for index in chunk]
+        # The network delivers the batch just after its last record: "now" for the engine.
+        with clock.frozen(batch[-1].started_at + timedelta(seconds=1)):
+            result = usage.rate_batch(batch, actor=DEMO_ACTOR)
+        batches += 1
+        transactions += len(result.transaction_ids)
+        for index, outcome in zip(chunk, result.results, strict=True):
+            if outcome.status == usage.RESULT_ACCEPTED:
+                prices[index] = outcome.price_minor
+            else:
+                refusals[outcome.reason] += 1
+    return prices, transactions, batches
+
+
+_Timed = TypeVar("_Timed", bound=tuple[datetime, int, Any])
+
+
+class _LineChanges:
+    """Writes what happens to lines as the history reaches it, so the engine rates by the state of the day."""
+
+    def __init__(self, population: Population, catalog: CatalogIds, line_ids: list[int]) -> None:
+        self.population = population
+        self.catalog = catalog
+        self.line_ids = line_ids
+        tariffs = [(p.started, line.index, p.tariff) for line in population.lines for p in line.tariffs[1:]]
+        services = [(p.connected, line.index, p) for line in population.lines for p in line.services]
+        ends = [
+            (p.disconnected, line.index, p)
+            for line in population.lines
+            for p in line.services
+            if p.disconnected is not None
+        ]
+        entries = [(e.added, line.index, e) for line in population.lines for e in line.black_list]
+        self._tariffs = sorted(tariffs, key=lambda item: (item[0], item[1]))
+        self._services = sorted(services, key=lambda item: (item[0], item[1]))
+        self._ends = sorted(ends, key=lambda item: (item[0], item[1]))
+        self._entries = sorted(entries, key=lambda item: (item[0], item[1]))
+        self._positions = [0, 0, 0, 0]
+        self._assignments: dict[int, ServiceAssignment] = {}  # id(ServicePeriod) -> its row
+        self.service_rows = 0
+        self.black_list_rows = 0
+
+    def _take(self, which: int, items: list[_Timed], until: datetime) -> list[_Timed]:
+        start = position = self._positions[which]
+        while position < len(items) and items[position][0] < until:
+            position += 1
+        self._positions[which] = position
+        return items[start:position]
+
+    def apply_until(self, until: datetime) -> None:
+        """Tariff changes, disconnections, connections and black-list numbers before `until`."""
+        for _at, line_index, tariff in self._take(0, self._tariffs, until):
+            Line.objects.filter(pk=self.line_ids[line_index]).update(tariff_id=self.catalog.tariffs[tariff])
+        ended: list[ServiceAssignment] = []
+        for at, _line_index, period in self._take(2, self._ends, until):
+            row = self._assignments.get(id(period))
+            if row is not None:
+                row.disconnected_at = at
+                ended.append(row)
+        if ended:
+            ServiceAssignment.objects.bulk_update(ended, ["disconnected_at"], batch_size=ROW_BATCH)
+        new_rows: list[tuple[ServicePeriod, ServiceAssignment]] = []
+        for _at, line_index, period in self._take(1, self._services, until):
+            assert isinstance(period, ServicePeriod)
+            if period.refused:
+                continue
+            gone = (
+                period.disconnected
+                if period.disconnected is not None and period.disconnected < until
+                else None
+            )
+            new_rows.append(
+                (
+                    period,
+                    ServiceAssignment(
+                        line_id=self.line_ids[line_index],
+                        service_id=self.catalog.services[period.service],
+                        connected_at=period.connected,
+                        disconnected_at=gone,
+                        actor=DEMO_ACTOR,
+                    ),
+                )
+            )
+        if new_rows:
+            ServiceAssignment.objects.bulk_create([row for _, row in new_rows], batch_size=ROW_BATCH)
+            for period, row in new_rows:
+                if row.disconnected_at is None:
+                    self._assignments[id(period)] = row
+            self.service_rows += len(new_rows)
+        entries = [
+            BlackListEntry(line_id=self.line_ids[line_index], msisdn=entry.msisdn, created_at=entry.added)
+            for _at, line_index, entry in self._take(3, self._entries, until)
+            if isinstance(entry, BlackListPlan) and not entry.refused
+        ]
+        if entries:
+            BlackListEntry.objects.bulk_create(entries, batch_size=ROW_BATCH)
+            self.black_list_rows += len(entries)
+
+    def apply_statuses(self, line_indices: Iterable[int]) -> None:
+        for line_index in line_indices:
+            plan: LinePlan = self.population.lines[line_index]
+            Line.objects.filter(pk=self.line_ids[line_index]).update(
+                status=plan.status, status_changed_at=plan.status_changed_at
+            )
 
 
 # --- lines --------------------------------------------------------------------------------------
 
 
-def _write_lines(population: Population, catalog: CatalogIds, account_ids: list[int]) -> None:
+def _write_lines(population: Population, catalog: CatalogIds, account_ids: list[int]) -> list[int]:
+    """Every line as it was when the history opens (first tariff, active); returns the ids in plan order."""
     lines = Line.objects.bulk_create(
         [
             Line(
@@ -423,9 +599,9 @@ def _write_lines(population: Population, catalog: CatalogIds, account_ids: list[
                 puk_hash=hash_puk(plan.puk),
                 region_id=catalog.regions[plan.region],
                 account_id=account_ids[plan.account],
-                tariff_id=catalog.tariffs[plan.tariffs[-1].tariff],
-                status=plan.status,
-                status_changed_at=plan.status_changed_at or plan.activated_at,
+                tariff_id=catalog.tariffs[plan.tariffs[0].tariff],
+                status="active",
+                status_changed_at=plan.activated_at,
                 holder_name=plan.holder_name,
                 activated_at=plan.activated_at,
             )
@@ -433,48 +609,32 @@ def _write_lines(population: Population, catalog: CatalogIds, account_ids: list[
         ],
         batch_size=ROW_BATCH,
     )
-    tariff_rows: list[TariffAssignment] = []
-    service_rows: list[ServiceAssignment] = []
-    black_list_rows: list[BlackListEntry] = []
-    for plan, line in zip(population.lines, lines, strict=True):
-        for period in plan.tariffs:
-            tariff_rows.append(
-                TariffAssignment(
-                    line_id=line.pk,
-                    tariff_id=catalog.tariffs[period.tariff],
-                    started_at=period.started,
-                    ended_at=period.ended,
-                    actor=DEMO_ACTOR,
-                )
-            )
-        for service in plan.services:
-            if service.refused:
-                continue
-            service_rows.append(
-                ServiceAssignment(
-                    line_id=line.pk,
-                    service_id=catalog.services[service.service],
-                    connected_at=service.connected,
-                    disconnected_at=service.disconnected,
-                    actor=DEMO_ACTOR,
-                )
-            )
-        for entry in plan.black_list:
-            if not entry.refused:
-                black_list_rows.append(
-                    BlackListEntry(line_id=line.pk, msisdn=entry.msisdn, created_at=entry.added)
-                )
+    return [line.pk for line in lines]
+
+
+def _finish_lines(
+    population: Population, catalog: CatalogIds, line_ids: list[int], changes: _LineChanges
+) -> None:
+    tariff_rows = [
+        TariffAssignment(
+            line_id=line_id,
+            tariff_id=catalog.tariffs[period.tariff],
+            started_at=period.started,
+            ended_at=period.ended,
+            actor=DEMO_ACTOR,
+        )
+        for plan, line_id in zip(population.lines, line_ids, strict=True)
+        for period in plan.tariffs
+    ]
     TariffAssignment.objects.bulk_create(tariff_rows, batch_size=ROW_BATCH)
-    ServiceAssignment.objects.bulk_create(service_rows, batch_size=ROW_BATCH)
-    BlackListEntry.objects.bulk_create(black_list_rows, batch_size=ROW_BATCH)
     record_audit(
         DEMO_ACTOR,
         "demo.lines",
         subject_type="line",
         after={
-            "lines": len(lines),
+            "lines": len(line_ids),
             "tariff_assignments": len(tariff_rows),
-            "service_assignments": len(service_rows),
-            "black_list_entries": len(black_list_rows),
+            "service_assignments": changes.service_rows,
+            "black_list_entries": changes.black_list_rows,
         },
     )

@@ -1,28 +1,36 @@
-"""The demo operator's money history, simulated day by day (pure Python, no database).
+"""The demo operator's money and usage history, simulated day by day (pure Python, no database).
 
 For each day and account, in time order: recurring tariff and service fees in the night, pack
-purchases and black-list additions in the day, and the day's usage aggregated into one charge in the
-late evening (the Usage issue replaces that with raw records rated by the engine). Usage first eats
-packs (earliest expiry first), then the tariff's allowance; what remains is priced by the catalog's
-rates. A prepaid account never goes below zero: its owner tops up by card before a charge the
-balance cannot cover, except the few who stop paying, whose lines end blocked for debt. The company
-pays its postpaid bill by bank transfer and before reaching its credit limit.
+purchases and black-list additions in the day, and the day's usage as raw usage records (calls out and
+in, SMS out and in, data sessions; at home to on-net, off-net, landline and international numbers, or
+in roaming), which the caller rates through the usage engine (`usage.services.rate_batch`) and whose
+prices it hands back with `settle`. The simulation never prices usage itself except to decide when a
+customer tops up: it keeps a model of the engine's buckets (packs first, earliest expiry, then the
+tariff's allowance per calendar period) to estimate what the day's records will cost, and a prepaid
+owner tops up by card before the day's usage when the balance would not cover that estimate; the
+actual prices come back from the engine, so balances are always exact. The few who stop paying have
+their lines blocked for debt when the money runs out. The company pays its postpaid bill by bank
+transfer and before reaching its credit limit.
 
-The simulation yields `MoneyEvent`s in posting order (per account chronological) and keeps the final
-balance of every ledger account, so a test can recompute what the database must hold.
+`days()` yields one `Day` at a time: its money events (to post before the usage), its usage records
+(chronological within each line) and the lines whose status changed; the caller must `settle` each
+day with the records' prices before asking for the next one. `balances` then holds every ledger
+account's final balance.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections import defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from selfcare.demo import catalog_data as cat
 from selfcare.demo.population import AccountPlan, BlackListPlan, LinePlan, Population, ServicePeriod
+from selfcare.usage.engine.inputs import UsageInput
 
 REVENUE_USAGE = "revenue:usage"
 REVENUE_FEES = "revenue:fees"
@@ -42,6 +50,24 @@ KIND_SERVICE_FEE = "service_fee"
 KIND_USAGE = "usage"
 
 MB = cat.MB
+DATA_BLOCK_BYTES = 102_400  # the catalog's default data rounding (per 100 KB)
+# Where the records come from: one network element per kind, as an operator's mediation would name them.
+SOURCE_VOICE = "msc-1"
+SOURCE_SMS = "smsc-1"
+SOURCE_DATA = "pgw-1"
+# Usage happens in the waking hours of the day (07:00-23:55 local), after the night's fees.
+USAGE_FROM_S = 7 * 3600
+USAGE_UNTIL_S = 23 * 3600 + 55 * 60
+# Records per active line-day, about 4 on average (the seeding time budget): at most this many outgoing
+# calls a day on average (heavy talkers make longer calls instead), half as many incoming, a few SMS,
+# and one data session (rarely two) carrying the day's volume.
+MAX_CALLS_MEAN = 1.2
+INCOMING_CALLS_SHARE = 0.5
+SMS_OUT_SHARE = 0.7
+SMS_IN_SHARE = 0.5
+EXTRA_DATA_SESSIONS_MEAN = 0.2
+HIDDEN_CALLER_SHARE = 0.03
+BLACK_LISTED_CALL_SHARE = 0.12  # of a guarded line's active days: a call or SMS from a listed number
 TOPUP_STEP_MINOR = 10_000  # top-ups are round sums
 PAYMENT_STEP_MINOR = 1_000_000  # company transfers too
 
@@ -62,7 +88,6 @@ class MoneyEvent:
     cause_type: str
     cause_id: str
     memo: str
-    usage: bool = False  # usage that already happened may use the account's overdraft room
 
 
 @dataclass(slots=True)
@@ -82,6 +107,7 @@ class _LineState:
     data_bytes: int = 0
     blocked: bool = False
     packs: list[_Pack] | None = None
+    period: tuple[str, date | None] | None = None  # the tariff bucket period the allowance counters are for
 
 
 @dataclass(slots=True)
@@ -90,6 +116,19 @@ class _AccountState:
     balance: int = 0
     last_at: datetime | None = None
     opened: bool = False
+    reserved: int = 0  # what today's usage records are expected to cost, until the engine prices them
+
+
+@dataclass(slots=True)
+class Day:
+    """One simulated day: post `events`, rate `records`, then `Simulation.settle` it."""
+
+    day: date
+    events: list[MoneyEvent] = field(default_factory=list)
+    records: list[UsageInput] = field(default_factory=list)
+    accounts: list[int] = field(default_factory=list)  # the account (plan index) of each record
+    blocked_lines: list[int] = field(default_factory=list)  # line indices whose status changed today
+    settled: bool = False
 
 
 class Simulation:
@@ -102,10 +141,19 @@ class Simulation:
         self.tz = ZoneInfo(self.config.time_zone)
         self.balances: dict[str, int] = defaultdict(int)
         self.counts: dict[str, int] = defaultdict(int)
+        self.usage_minor = 0  # what the engine charged for usage, in total
+        self.usage_records = 0
+        self.refused_records = 0
         self._serial = 0
-        self._pending: list[MoneyEvent] = []
+        self._day = Day(self.config.window_start)
+        self._reserved: set[int] = set()
         self._accounts = [_AccountState(customer_code(a.number)) for a in population.accounts]
         self._lines = [self._initial_line_state(line) for line in population.lines]
+        self._own_prefix = {region.code: region.own_prefix for region in cat.REGIONS}
+        self._own_prefixes = tuple(region.own_prefix for region in cat.REGIONS)
+        self._landline = {region.code: region.landline_prefixes for region in cat.REGIONS}
+        self._other_mobile = tuple(prefix for prefix, _holder in cat.OTHER_MOBILE_RANGES)
+        self._international = {zone.code: zone.prefixes for zone in cat.ZONES}
 
     # --- setup --------------------------------------------------------------------------------
     def _at(self, day: date, seconds: int) -> datetime:
@@ -114,28 +162,44 @@ class Simulation:
     def _initial_line_state(self, line: LinePlan) -> _LineState:
         account = self.population.accounts[line.account]
         begins = max(self._at(account.history_start, 0), line.activated_at)
-        state = _LineState(begins=begins, packs=[])
-        first = line.tariffs[0]
-        if first.started < begins:
-            # The history opens in the middle of a fee period: part of the allowance is already used.
-            spec = cat.TARIFF_BY_CODE[line.tariff_on(begins)]
-            share = self.rng.uniform(0.2, 1.0)
-            state.voice_s = int(spec.voice_s * share)
-            state.sms = int(spec.sms * share)
-            state.data_bytes = int(spec.data_bytes * share)
-        return state
+        # The engine opens a tariff bucket full when first used, so the model starts with none used.
+        return _LineState(begins=begins, packs=[])
 
     # --- the day loop -------------------------------------------------------------------------
-    def events(self) -> Iterator[MoneyEvent]:
+    def days(self) -> Iterator[Day]:
+        """Each simulated day in turn; `settle` it (with the engine's prices) before taking the next."""
         day = self.config.window_start
         while day < self.config.today:
+            self._day = current = Day(day)
             for account in self.population.accounts:
                 if day >= account.history_start:
                     self._simulate_account_day(account, day)
-                    if self._pending:
-                        yield from self._pending
-                        self._pending.clear()
+            yield current
+            if not current.settled:
+                raise RuntimeError("settle() each day with its records' prices before the next one")
             day += timedelta(days=1)
+
+    def settle(self, day: Day, prices: Sequence[int | None]) -> None:
+        """Take the engine's price of each of the day's records (None: refused) off the balances."""
+        if len(prices) != len(day.records):
+            raise ValueError("one price per record")
+        charged: dict[int, int] = defaultdict(int)
+        for account_index, price in zip(day.accounts, prices, strict=True):
+            if price is None:
+                self.refused_records += 1
+            elif price:
+                charged[account_index] += price
+        for account_index, amount in charged.items():
+            state = self._accounts[account_index]
+            state.balance -= amount
+            self.balances[state.code] -= amount
+            self.balances[REVENUE_USAGE] += amount
+            self.usage_minor += amount
+        for account_index in self._reserved:
+            self._accounts[account_index].reserved = 0
+        self._reserved.clear()
+        self.usage_records += len(day.records)
+        day.settled = True
 
     def _simulate_account_day(self, account: AccountPlan, day: date) -> None:
         state = self._accounts[account.index]
@@ -219,8 +283,17 @@ class Simulation:
                 plan.append((entry.added, 3, "black_list_entry", line, entry))
         if line.block_by_subscriber_at is not None and day_start <= line.block_by_subscriber_at < day_end:
             plan.append((line.block_by_subscriber_at, 4, "block_by_subscriber", line, None))
-        if rng.random() < line.profile.active_share:
-            plan.append((self._at(day, 23 * 3600 + 50 * 60 + rng.randint(0, 540)), 5, "usage", line, day))
+        # Usage in the waking hours, after the line begins or moves to today's new tariff (the engine
+        # rates by the line's tariff at rating time) and before the subscriber blocks it.
+        lo = max(self._at(day, USAGE_FROM_S), begins + timedelta(minutes=1))
+        hi = self._at(day, USAGE_UNTIL_S)
+        for tariff_period in line.tariffs[1:]:
+            if day_start <= tariff_period.started < day_end:
+                lo = max(lo, tariff_period.started + timedelta(minutes=2))
+        if line.block_by_subscriber_at is not None and day_start <= line.block_by_subscriber_at < day_end:
+            hi = min(hi, line.block_by_subscriber_at - timedelta(minutes=1))
+        if rng.random() < line.profile.active_share and hi - lo >= timedelta(minutes=10):
+            plan.append((lo, 5, "usage", line, (lo, hi)))
 
     # --- actions ------------------------------------------------------------------------------
     def _abandoned(self, account: AccountPlan, day: date) -> bool:
@@ -259,8 +332,8 @@ class Simulation:
             self._block(line, at, "blocked_subscriber")
         elif action == "usage":
             assert line is not None
-            assert isinstance(payload, date)
-            self._usage(account, state, at, line, payload)
+            assert isinstance(payload, tuple)
+            self._usage(account, state, line, *payload)
 
     def _next_key(self) -> str:
         self._serial += 1
@@ -278,7 +351,6 @@ class Simulation:
         cause_type: str,
         cause_id: str,
         memo: str,
-        usage: bool = False,
     ) -> None:
         # Keep each account's history in time order even when a top-up was slotted in before a charge.
         when = at if state.last_at is None or at >= state.last_at else state.last_at
@@ -286,10 +358,8 @@ class Simulation:
         self.balances[source] -= amount
         self.balances[target] += amount
         self.counts[kind] += 1
-        self._pending.append(
-            MoneyEvent(
-                kind, when, amount, source, target, self._next_key(), cause_type, cause_id, memo, usage
-            )
+        self._day.events.append(
+            MoneyEvent(kind, when, amount, source, target, self._next_key(), cause_type, cause_id, memo)
         )
 
     def _topup(
@@ -324,12 +394,14 @@ class Simulation:
             memo=memo,
         )
 
-    def _afford(
-        self, account: AccountPlan, state: _AccountState, at: datetime, amount: int, *, usage: bool
-    ) -> int:
-        """How much of `amount` can be charged now, topping up or paying first when the customer would."""
+    def _afford(self, account: AccountPlan, state: _AccountState, at: datetime, amount: int) -> int:
+        """How much of `amount` can be charged now, topping up or paying first when the customer would.
+
+        What today's usage records are expected to cost is set aside: the engine charges it later.
+        """
+        available = state.balance - state.reserved
         if account.kind == "postpaid":
-            room = state.balance + account.credit_limit_minor
+            room = available + account.credit_limit_minor
             if room < amount:
                 # The company's accountant pays ahead of the limit, in round sums.
                 short = amount - room + account.credit_limit_minor // 2
@@ -338,13 +410,12 @@ class Simulation:
                     state, at - timedelta(minutes=30), steps * PAYMENT_STEP_MINOR, memo="Advance payment"
                 )
             return amount
-        if state.balance >= amount:
+        if available >= amount:
             return amount
         if self._abandoned(account, at.date()):
-            # Usage already happened on the network; in this simulation the line is cut off when the money
-            # runs out, so only what is left is charged. Fees are refused.
-            return min(amount, state.balance) if usage else 0
-        short = amount - state.balance
+            # No more top-ups: fees are refused, and usage stops (the lines are cut off for debt).
+            return 0
+        short = amount - available
         topup = max(account.topup_minor, -(-short // TOPUP_STEP_MINOR) * TOPUP_STEP_MINOR)
         self._topup(account, state, at - timedelta(minutes=1), topup, memo="Top-up by card (auto)")
         return amount
@@ -361,9 +432,8 @@ class Simulation:
         cause_type: str,
         cause_id: str,
         memo: str,
-        usage: bool = False,
     ) -> bool:
-        charged = self._afford(account, state, at, amount, usage=usage)
+        charged = self._afford(account, state, at, amount)
         if charged <= 0:
             return False
         state.balance -= charged
@@ -377,12 +447,12 @@ class Simulation:
             cause_type=cause_type,
             cause_id=cause_id,
             memo=memo,
-            usage=usage,
         )
         return True
 
     def _block(self, line: LinePlan, at: datetime, status: str) -> None:
         self._lines[line.index].blocked = True
+        self._day.blocked_lines.append(line.index)
         line.status = status
         line.status_changed_at = at
 
@@ -411,8 +481,6 @@ class Simulation:
             if not paid:
                 self._block_account_for_debt(account, at)
                 return
-        line_state = self._lines[line.index]
-        line_state.voice_s, line_state.sms, line_state.data_bytes = spec.voice_s, spec.sms, spec.data_bytes
 
     def _connect(
         self, account: AccountPlan, state: _AccountState, at: datetime, line: LinePlan, payload: object
@@ -518,66 +586,213 @@ class Simulation:
             amount -= take
         return amount
 
+    def _refresh_allowance(self, line_state: _LineState, tariff: str, day: date) -> None:
+        """Full counters at each bucket period of the engine: calendar month or day, or a new tariff."""
+        spec = cat.TARIFF_BY_CODE[tariff]
+        if spec.fee_period == "monthly":
+            period: tuple[str, date | None] = (tariff, day.replace(day=1))
+        elif spec.fee_period == "daily":
+            period = (tariff, day)
+        else:
+            period = (tariff, None)
+        if line_state.period != period:
+            line_state.period = period
+            line_state.voice_s, line_state.sms, line_state.data_bytes = (
+                spec.voice_s,
+                spec.sms,
+                spec.data_bytes,
+            )
+
+    def _number(self, usage_class: str, region: str, zone: str = "") -> str:
+        rng = self.rng
+        if usage_class == "on_net":
+            prefix = self._own_prefix[region] if rng.random() < 0.7 else rng.choice(self._own_prefixes)
+        elif usage_class == "off_net":
+            prefix = rng.choice(self._other_mobile)
+        elif usage_class == "landline":
+            prefix = rng.choice(self._landline[region])
+        else:
+            return f"+{rng.choice(self._international[zone])}{rng.randrange(10**9):09d}"
+        return f"+{prefix}{rng.randrange(10**7):07d}"
+
+    def _home_class(self) -> str:
+        draw = self.rng.random()
+        return "on_net" if draw < 0.38 else "off_net" if draw < 0.86 else "landline"
+
+    def _guarded_numbers(self, line: LinePlan, lo: datetime) -> list[str]:
+        """Listed numbers the engine refuses today: the Black list service is on all day long."""
+        day_end = self._at(lo.date() + timedelta(days=1), 0)
+        guarded = any(
+            period.service == "black-list"
+            and not period.refused
+            and period.connected <= lo
+            and (period.disconnected is None or period.disconnected >= day_end)
+            for period in line.services
+        )
+        if not guarded:
+            return []
+        return [entry.msisdn for entry in line.black_list if not entry.refused and entry.added < lo]
+
     def _usage(
-        self, account: AccountPlan, state: _AccountState, at: datetime, line: LinePlan, day: date
+        self, account: AccountPlan, state: _AccountState, line: LinePlan, lo: datetime, hi: datetime
     ) -> None:
+        """The line's raw usage records of the day, and a top-up first if they may cost more than is left."""
         rng = self.rng
         profile = line.profile
         line_state = self._lines[line.index]
-        spec = cat.TARIFF_BY_CODE[line.tariff_on(at)]
+        tariff = line.tariff_on(lo)
+        spec = cat.TARIFF_BY_CODE[tariff]
+        self._refresh_allowance(line_state, tariff, lo.date())
         if line_state.packs:
-            line_state.packs = [pack for pack in line_state.packs if pack.expires > at]
-        trip = line.trip
+            line_state.packs = [pack for pack in line_state.packs if pack.expires > lo]
+        per_second = spec.voice_rounding == "per_second"
+        span = int((hi - lo).total_seconds())
+        # Record ids sort like the records' start times (day, second of the day): the engine's unique
+        # index then grows at its end, as it does with a network's own sequential ids.
+        prefix = f"{lo.date().toordinal()}."
+        suffix = f".{line.index}."
+        base = int((lo - self._at(lo.date(), 0)).total_seconds())
+        msisdn = line.msisdn
+        records: list[UsageInput] = []
         cost = 0
-        abroad_min = 0
+
+        def moment() -> tuple[str, datetime]:
+            offset = rng.randrange(span)
+            return f"{prefix}{base + offset:05d}{suffix}{len(records)}", lo + timedelta(seconds=offset)
+
+        def voice(
+            kind: str, seconds: int, usage_class: str, zone: str, counterparty: str, roaming: str
+        ) -> None:
+            nonlocal cost
+            record_id, started_at = moment()
+            records.append(
+                UsageInput(
+                    SOURCE_VOICE,
+                    record_id,
+                    kind,
+                    msisdn,
+                    started_at,
+                    duration_s=seconds,
+                    counterparty=counterparty,
+                    roaming_zone=roaming,
+                )
+            )
+            if kind == "voice_in" and not roaming:
+                return  # incoming calls at home are free
+            units = seconds if per_second else -(-seconds // 60) * 60
+            if usage_class == "international":
+                left = units
+            else:
+                left = self._consume(line_state, lo, "voice_s", units, roaming or None)
+            cost += -(-left * spec.rate_minor("voice", usage_class, zone or None) // 60)
+
+        def sms(kind: str, usage_class: str, zone: str, counterparty: str, roaming: str) -> None:
+            nonlocal cost
+            record_id, started_at = moment()
+            records.append(
+                UsageInput(
+                    SOURCE_SMS,
+                    record_id,
+                    kind,
+                    msisdn,
+                    started_at,
+                    counterparty=counterparty,
+                    roaming_zone=roaming,
+                )
+            )
+            if kind == "sms_in":
+                return  # incoming SMS are free everywhere
+            left = (
+                1
+                if usage_class == "international"
+                else self._consume(line_state, lo, "sms", 1, roaming or None)
+            )
+            cost += left * spec.rate_minor("sms", usage_class, zone or None)
+
+        def data(volume: int, roaming: str) -> None:
+            nonlocal cost
+            record_id, started_at = moment()
+            records.append(
+                UsageInput(
+                    SOURCE_DATA, record_id, "data", msisdn, started_at, volume_bytes=volume,
+                    roaming_zone=roaming,
+                )
+            )  # fmt: skip
+            units = -(-volume // DATA_BLOCK_BYTES) * DATA_BLOCK_BYTES
+            left = self._consume(line_state, lo, "data_bytes", units, roaming or None)
+            rate = spec.rate_minor("data", "roaming", roaming) if roaming else spec.rate_minor("data", "home")
+            cost += -(-left * rate // MB)
+
+        trip = line.trip
+        day = lo.date()
         if trip is not None and trip.start <= day < trip.start + timedelta(days=trip.days):
             zone = trip.zone
-            voice_min = int(rng.expovariate(2 / max(profile.voice_min_mean, 1.0)))
-            sms = int(rng.expovariate(1.0))
-            data_mb = int(rng.expovariate(1 / 180))
-            left_s = self._consume(line_state, at, "voice_s", voice_min * 60, zone)
-            cost += -(-left_s // 60) * spec.rate_minor("voice", "roaming", zone)
-            cost += self._consume(line_state, at, "sms", sms, zone) * spec.rate_minor("sms", "roaming", zone)
-            left_bytes = self._consume(line_state, at, "data_bytes", data_mb * MB, zone)
-            cost += -(-left_bytes // MB) * spec.rate_minor("data", "roaming", zone)
-            memo = f"{day.isoformat()} in roaming: {voice_min} min, {sms} SMS, {data_mb} MB"
+            for _ in range(_count(rng, 1.5)):
+                usage_class = self._home_class()
+                seconds = 5 + int(rng.expovariate(1 / 180))
+                voice("voice_out", seconds, "roaming", zone, self._number(usage_class, line.region), zone)
+            for _ in range(_count(rng, 1.2)):
+                seconds = 5 + int(rng.expovariate(1 / 150))
+                voice("voice_in", seconds, "roaming", zone, self._number("on_net", line.region), zone)
+            for _ in range(_count(rng, 1.0)):
+                sms("sms_out", "roaming", zone, self._number(self._home_class(), line.region), zone)
+            for _ in range(_count(rng, 1.0)):
+                sms("sms_in", "roaming", zone, self._number("off_net", line.region), zone)
+            total = rng.expovariate(1 / 60) * MB
+            sessions = 1 + _count(rng, 1.5)
+            for _ in range(sessions):
+                data(int(total / sessions * rng.uniform(0.5, 1.5)), zone)
         else:
-            voice_min = int(rng.expovariate(1 / profile.voice_min_mean))
-            sms = int(rng.expovariate(1 / profile.sms_mean))
-            data_mb = int(rng.expovariate(1 / profile.data_mb_mean))
-            on_net = voice_min * 35 // 100
-            landline = voice_min * 12 // 100
-            for usage_class, minutes in (
-                ("on_net", on_net),
-                ("off_net", voice_min - on_net - landline),
-                ("landline", landline),
-            ):
-                left_s = self._consume(line_state, at, "voice_s", minutes * 60, None)
-                cost += -(-left_s // 60) * spec.rate_minor("voice", usage_class)
-            sms_on = sms // 3
-            for usage_class, count in (("on_net", sms_on), ("off_net", sms - sms_on)):
-                cost += self._consume(line_state, at, "sms", count, None) * spec.rate_minor(
-                    "sms", usage_class
-                )
-            left_bytes = self._consume(line_state, at, "data_bytes", data_mb * MB, None)
-            cost += -(-left_bytes // MB) * spec.rate_minor("data", "home")
+            calls_mean = min(profile.voice_min_mean * 60 / 150, MAX_CALLS_MEAN)
+            call_mean_s = profile.voice_min_mean * 60 / calls_mean
+            for _ in range(_count(rng, calls_mean)):
+                usage_class = self._home_class()
+                seconds = 3 + int(rng.expovariate(1 / call_mean_s))
+                voice("voice_out", seconds, usage_class, "", self._number(usage_class, line.region), "")
+            for _ in range(_count(rng, calls_mean * INCOMING_CALLS_SHARE)):
+                hidden = rng.random() < HIDDEN_CALLER_SHARE
+                caller = "" if hidden else self._number(self._home_class(), line.region)
+                voice("voice_in", 3 + int(rng.expovariate(1 / call_mean_s)), "", "", caller, "")
             if rng.random() < profile.intl_share:
-                abroad_min = rng.randint(1, 10)
-                cost += abroad_min * spec.rate_minor("voice", "international", profile.intl_zone)
-            memo = f"{day.isoformat()}: {voice_min} min, {sms} SMS, {data_mb} MB"
-            if abroad_min:
-                memo += f", {abroad_min} min abroad"
-        if cost <= 0:
-            return
-        self._debit(
-            account,
-            state,
-            kind=KIND_USAGE,
-            at=at,
-            amount=cost,
-            revenue=REVENUE_USAGE,
-            cause_type="usage_day",
-            cause_id=f"{line.msisdn}/{day.isoformat()}",
-            memo=memo,
-            usage=True,
-        )
+                zone = profile.intl_zone
+                seconds = rng.randint(30, 600)
+                voice(
+                    "voice_out", seconds, "international", zone, self._number("international", "", zone), ""
+                )
+            for _ in range(_count(rng, profile.sms_mean * SMS_OUT_SHARE)):
+                usage_class = "on_net" if rng.random() < 0.35 else "off_net"
+                sms("sms_out", usage_class, "", self._number(usage_class, line.region), "")
+            for _ in range(_count(rng, profile.sms_mean * SMS_IN_SHARE)):
+                sms("sms_in", "", "", self._number(self._home_class(), line.region), "")
+            total = rng.expovariate(1 / profile.data_mb_mean) * MB
+            sessions = 1 + _count(rng, EXTRA_DATA_SESSIONS_MEAN)
+            for _ in range(sessions):
+                data(int(total / sessions * rng.uniform(0.5, 1.5)), "")
+            if line.black_list and rng.random() < BLACK_LISTED_CALL_SHARE:
+                listed = self._guarded_numbers(line, lo)
+                if listed:
+                    caller = rng.choice(listed)
+                    if rng.random() < 0.6:
+                        voice("voice_in", rng.randint(5, 90), "", "", caller, "")
+                    else:
+                        sms("sms_in", "", "", caller, "")
+        if cost:
+            if self._afford(account, state, lo, cost) <= 0:
+                # Out of money and no longer paying: the operator cuts the lines off before any usage.
+                self._block_account_for_debt(account, lo)
+                return
+            state.reserved += cost
+            self._reserved.add(account.index)
+        self._day.records.extend(records)
+        self._day.accounts.extend([account.index] * len(records))
+
+
+def _count(rng: random.Random, mean: float) -> int:
+    """A Poisson-distributed count (Knuth's method; the means here are small)."""
+    limit = math.exp(-mean)
+    count = 0
+    product = rng.random()
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count
