@@ -1,4 +1,9 @@
-"""A line blocked for debt: chargeable outgoing usage is refused, incoming is not; refusals are final."""
+"""Blocked lines.
+
+Blocked by the subscriber (a lost phone): chargeable outgoing usage is refused, incoming is not;
+refusals are final. Blocked for debt (fair blocking): what the buckets already paid for still works
+until the period ends; only usage that would cost money is refused.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +20,12 @@ from tests.usage.factories import make_bundle_tariff, usage
 pytestmark = pytest.mark.django_db
 
 
-def test_a_blocked_line(zones, story):
-    # Given a bundle line with 100.00, blocked for debt
+def test_a_line_blocked_by_the_subscriber(zones, story):
+    # Given a bundle line with 100.00, blocked by its subscriber
     with story("2026-03-02T09:00:00"):
         line = make_line(tariff=make_bundle_tariff(zones, voice_s=600, sms=5), msisdn="+79004445566")
         fund(line.account.ledger_account, 10_000)
-        lines.set_line_status(line, status="blocked_debt", actor=TEST_ACTOR)
+        lines.set_line_status(line, status="blocked_subscriber", actor=TEST_ACTOR)
     usage_transactions = Transaction.objects.filter(kind="usage").count()
 
     # When the network still reports usage
@@ -75,4 +80,37 @@ def test_a_blocked_line(zones, story):
         b for b in queries.list_line_buckets(line.pk, at=at("2026-03-03T09:00:00")) if b.usage_kind == "voice"
     )
     assert voice.remaining == 540
+    assert verify_ledger().ok
+
+
+def test_a_line_blocked_for_debt_keeps_what_its_buckets_paid_for(zones, story):
+    # Given a bundle line with 2 minutes left in its voice bucket and nothing on the balance,
+    # blocked for debt
+    with story("2026-03-02T09:00:00"):
+        line = make_line(tariff=make_bundle_tariff(zones, voice_s=120, sms=5), msisdn="+79004445577")
+        lines.set_line_status(line, status="blocked_debt", actor=TEST_ACTOR)
+    usage_transactions = Transaction.objects.filter(kind="usage").count()
+
+    # When it makes a 2-minute call (inside the bucket) and then a 1-minute call (beyond it)
+    with story("2026-03-02T23:00:00"):
+        result = services.rate_batch(
+            [
+                usage(line.msisdn, "voice_out", at("2026-03-02T10:00:00"), record_id="f1", duration_s=120,
+                      counterparty="+79161234567"),
+                usage(line.msisdn, "voice_out", at("2026-03-02T11:00:00"), record_id="f2", duration_s=60,
+                      counterparty="+79161234567"),
+            ]
+        )  # fmt: skip
+
+    # Then the first is accepted from the bucket, the second refused, and no money moves
+    assert [(r.status, r.reason, r.price_minor) for r in result.results] == [
+        ("accepted", "", 0),
+        ("rejected", "line_blocked", 0),
+    ]
+    voice = next(
+        b for b in queries.list_line_buckets(line.pk, at=at("2026-03-02T23:00:00")) if b.usage_kind == "voice"
+    )
+    assert voice.remaining == 0
+    assert get_balance_minor(line.account.ledger_account_id) == 0
+    assert Transaction.objects.filter(kind="usage").count() == usage_transactions
     assert verify_ledger().ok

@@ -47,7 +47,9 @@ except ImportError:  # pragma: no cover - psycopg is a dependency
     PsycopgIntegrityError = IntegrityError  # type: ignore[assignment,misc]
 
 REVENUE_ACCOUNT = "revenue:usage"
-BLOCKED_STATUSES = frozenset({"blocked_subscriber", "blocked_debt", "terminated"})
+# Hard blocks refuse every chargeable record; a debt block refuses only what would cost money.
+BLOCKED_STATUSES = frozenset({"blocked_subscriber", "terminated"})
+DEBT_BLOCKED_STATUS = "blocked_debt"
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 MAX_ATTEMPTS = 3
 
@@ -462,6 +464,7 @@ def _prepare_lines(
             account_id=row.ledger_account_id,
             tariff_id=row.tariff_id,
             blocked=row.status in BLOCKED_STATUSES,
+            debt_blocked=row.status == DEBT_BLOCKED_STATUS,
         )
         states[row.msisdn] = by_id[row.id] = state
 

@@ -6,9 +6,11 @@ batch does not depend on the order records arrived in. For each record:
 1. find the line by its number (unknown: rejected, not stored);
 2. classify it (roaming zone of the record, else the destination's prefix; data at home is `home`);
 3. take the price plan the catalog chose for (tariff, kind, direction, class, zone);
-4. refuse it when the line is blocked and the usage is chargeable, when an incoming call or SMS comes
-   from a black-listed number while the Black list service is on, or when the tariff has no price;
-5. round the quantity, draw the units from the buckets, price the rest;
+4. refuse it when the line is blocked (by the subscriber, or terminated) and the usage is chargeable,
+   when an incoming call or SMS comes from a black-listed number while the Black list service is on,
+   or when the tariff has no price;
+5. round the quantity, draw the units from the buckets, price the rest; a line blocked for debt may
+   still use what its buckets cover (fair blocking), but a record that would cost money is refused;
 6. refuse it (insufficient_funds) when the price would take the account below its floor minus the
    usage overdraft; otherwise apply the draws and keep the price.
 
@@ -84,13 +86,27 @@ class BucketState:
 
 
 class LineState:
-    __slots__ = ("account_id", "black_list", "black_list_since", "blocked", "buckets", "id", "tariff_id")
+    __slots__ = (
+        "account_id",
+        "black_list",
+        "black_list_since",
+        "blocked",
+        "buckets",
+        "debt_blocked",
+        "id",
+        "tariff_id",
+    )
 
-    def __init__(self, *, id: int, account_id: int, tariff_id: int, blocked: bool) -> None:
+    def __init__(
+        self, *, id: int, account_id: int, tariff_id: int, blocked: bool, debt_blocked: bool = False
+    ) -> None:
         self.id = id
         self.account_id = account_id  # the ledger account
         self.tariff_id = tariff_id
         self.blocked = blocked
+        # Fair blocking (blocked for debt): allowances already paid for keep working until their period
+        # ends; only usage that would cost money is refused.
+        self.debt_blocked = debt_blocked
         self.black_list: frozenset[str] = frozenset()
         self.black_list_since: datetime | None = None
         self.buckets: dict[str, list[BucketState]] = {}
@@ -203,6 +219,25 @@ def rate_records(
                     buckets, units, record.started_at, usage_class, zone_id, line.tariff_id
                 )
         price = pricer.price(rest) if rest else 0  # type: ignore[union-attr]
+        if price and line.debt_blocked:
+            append(
+                Rated(
+                    record,
+                    line,
+                    REFUSED,
+                    LINE_BLOCKED,
+                    usage_class,
+                    zone_id,
+                    roaming_zone_id,
+                    0,
+                    None,
+                    0,
+                    (),
+                    0,
+                    0,
+                )
+            )
+            continue
         if price:
             account_id = line.account_id
             room = rooms.get(account_id)
