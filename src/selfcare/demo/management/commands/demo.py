@@ -100,6 +100,7 @@ class Command(BaseCommand):
         summary = seed_operator(config, progress=self._say)
         elapsed = time.perf_counter() - started
         kinds = ", ".join(f"{kind} {count:,}" for kind, count in summary.transactions_by_kind.items())
+        refused = ", ".join(f"{reason} {count:,}" for reason, count in summary.refusals.items()) or "none"
         thin = (
             f" (lines beyond the first 2,000: {summary.thin_history_days} days)"
             if summary.thin_history_days < summary.full_history_days
@@ -109,7 +110,10 @@ class Command(BaseCommand):
             f"Seeded in {elapsed:.1f} s: {summary.tariffs} tariffs, {summary.services} services, "
             f"{summary.customers:,} customers, {summary.individual_lines:,} individual lines, "
             f"{summary.company_lines:,} company lines, {summary.transactions:,} ledger transactions "
-            f"over {summary.full_history_days} days{thin}.\n  {kinds}"
+            f"over {summary.full_history_days} days{thin}.\n  {kinds}\n"
+            f"  {summary.usage_records:,} usage records rated by the engine"
+            f" in {summary.usage_batches:,} batches"
+            f" ({summary.usage_minor / 100:,.2f} charged); refused: {refused}"
         )
 
     def _print_credentials(self, url: str | None, username: str, password: str) -> None:
