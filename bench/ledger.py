@@ -19,19 +19,13 @@ number. `--db both` runs each engine in its own process (Django settings are per
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
-import subprocess
-import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import run_benchmark
+
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/selfcare_bench"
 
 
@@ -53,51 +47,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 # --- Engine setup ------------------------------------------------------------------------------------
-
-
-def admin_connect(url: str) -> Any:
-    import psycopg
-
-    parsed = urlparse(url)
-    return psycopg.connect(
-        host=parsed.hostname or "127.0.0.1",
-        port=parsed.port or 5432,
-        user=parsed.username or "postgres",
-        password=parsed.password or None,
-        dbname="postgres",
-        autocommit=True,
-        connect_timeout=5,
-    )
-
-
-def recreate_postgres_database(url: str) -> None:
-    name = urlparse(url).path.lstrip("/")
-    if not name.startswith("selfcare_bench"):
-        raise SystemExit(f"refusing to drop {name!r}: the bench database name must start with selfcare_bench")
-    with admin_connect(url) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_postgres_database(url: str) -> None:
-    name = urlparse(url).path.lstrip("/")
-    with admin_connect(url) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def setup_django(database_url: str, data_dir: Path) -> None:
-    os.environ["SELFCARE_DATABASE_URL"] = database_url
-    os.environ["SELFCARE_DATA_DIR"] = str(data_dir)
-    os.environ.setdefault("SELFCARE_SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
-    os.environ.setdefault("SELFCARE_LOG_LEVEL", "WARNING")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "selfcare.settings"
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
 
 
 # --- Workload ----------------------------------------------------------------------------------------
@@ -284,41 +233,6 @@ def time_raw_batch(entries: list[Any], insert: Any) -> float:
     return elapsed
 
 
-def machine() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "os": f"{platform.system()} {platform.release()}",
-    }
-
-
-def run_engine(engine: str, args: argparse.Namespace) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="selfcare-bench-") as tmp:
-        if engine == "sqlite":
-            url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-        else:
-            url = args.postgres_url
-            recreate_postgres_database(url)
-        try:
-            setup_django(url, Path(tmp))
-            return measure_engine(engine, args)
-        finally:
-            if engine == "postgres":
-                from django.db import connections
-
-                connections.close_all()
-                drop_postgres_database(url)
-
-
 def measure_engine(engine: str, args: argparse.Namespace) -> dict[str, Any]:
     import django
     from django.db import connection
@@ -410,44 +324,7 @@ def print_result(result: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    engines = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    results: list[dict[str, Any]] = []
-    if len(engines) == 1 and args.json_only:
-        print(json.dumps(run_engine(engines[0], args)))
-        return
-    for engine in engines:
-        if len(engines) == 1:
-            result = run_engine(engine, args)
-        else:
-            # One process per engine: Django's settings (the database) are fixed once per process.
-            forwarded = strip_db_option(argv if argv is not None else sys.argv[1:])
-            output = subprocess.run(
-                [sys.executable, __file__, *forwarded, "--db", engine, "--json-only"],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-            result = json.loads(output.strip().splitlines()[-1])
-        print_result(result)
-        results.append(result)
-    print(json.dumps({"benchmark": "ledger_posting", "machine": machine(), "results": results}))
-
-
-def strip_db_option(argv: list[str]) -> list[str]:
-    kept: list[str] = []
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-            continue
-        if arg == "--db":
-            skip = True
-            continue
-        if arg.startswith("--db="):
-            continue
-        kept.append(arg)
-    return kept
+    run_benchmark("ledger_posting", __file__, parse_args(argv), argv, measure_engine, print_result)
 
 
 if __name__ == "__main__":
