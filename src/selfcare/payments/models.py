@@ -231,6 +231,8 @@ class PromisedPaymentRule(models.Model):
     # The allowed maximum is the smaller of max_amount_minor and spend_multiplier_pct% of the average
     # monthly spend (0 turns the spend cap off).
     max_amount_minor = models.BigIntegerField(_("maximum amount (minor units)"), default=80_000)
+    # The "%" is a literal percent sign, not a placeholder; without this xgettext marks the string
+    # python-format and msgfmt then rejects every translation. xgettext:no-python-format
     spend_multiplier_pct = models.PositiveIntegerField(_("maximum as % of average monthly spend"), default=0)
     min_balance_minor = models.BigIntegerField(
         _("offered when the balance is below (minor units)"),
