@@ -21,14 +21,6 @@ def get_account_by_code(code: str) -> LedgerAccount:
     return LedgerAccount.objects.get(code=code)
 
 
-def list_postings(account_id: int, *, limit: int = 50) -> list[Posting]:
-    return list(
-        Posting.objects.filter(account_id=account_id)
-        .select_related("transaction")
-        .order_by("-created_at", "-id")[:limit]
-    )
-
-
 @dataclass(frozen=True)
 class VerifyReport:
     transactions: int

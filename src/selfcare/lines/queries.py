@@ -7,11 +7,10 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Subquery
 from django.db.models.expressions import RawSQL
 
 from selfcare.lines.models import (
-    Account,
     BlackListEntry,
     Line,
     LineStatus,
@@ -35,16 +34,7 @@ def get_line_by_msisdn(msisdn: str) -> Line | None:
     return Line.objects.select_related("account", "tariff").filter(msisdn=msisdn).first()
 
 
-def list_active_services(line: Line) -> QuerySet[ServiceAssignment]:
-    return ServiceAssignment.objects.filter(line=line, disconnected_at__isnull=True).select_related("service")
-
-
-def get_account_for_line(line: Line) -> Account:
-    return Account.objects.select_related("ledger_account").get(pk=line.account_id)
-
-
 # --- Bulk reads for the rating engine (usage.services.rate_batch) -----------------------------------
-# Plain tuples, a few queries per batch whatever its size: the engine rates millions of records.
 
 
 def get_lines_for_rating(msisdns: Iterable[str]) -> list[tuple[int, str, int, int, str, datetime]]:
