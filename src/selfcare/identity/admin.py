@@ -7,7 +7,13 @@ from django.utils.translation import gettext, gettext_lazy
 
 from selfcare.identity.models import ApiKey, Device, OneTimeCode, RefreshToken, User, UserSession
 from selfcare.identity.services import Client as ServiceClient
-from selfcare.identity.services import actor_of, create_api_key, end_web_session, revoke_token_families
+from selfcare.identity.services import (
+    actor_of,
+    create_api_key,
+    end_web_session,
+    revoke_api_key,
+    revoke_token_families,
+)
 
 
 @admin.register(User)
@@ -21,9 +27,19 @@ class SelfcareUserAdmin(UserAdmin):  # type: ignore[type-arg]
 class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
     list_display = ("name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at")
     fields = ("name", "scopes")
+    actions = ["revoke_keys"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A key is revoked (kept, audited), never deleted: its requests stay explainable.
+        return False
+
+    @admin.action(description=gettext_lazy("Revoke selected API keys"))
+    def revoke_keys(self, request: HttpRequest, queryset: Any) -> None:
+        for key in queryset.filter(revoked_at__isnull=True):
+            revoke_api_key(key, actor=actor_of(request.user))
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         # Keys are made by the service (hash only, audit row); the full key is shown to staff once.
