@@ -10,12 +10,14 @@ from django import forms
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from selfcare.kit.money import format_money
 from selfcare.payments.models import FakeAcquirerPayment
 from selfcare.payments.providers.fake import acquirer
 
@@ -85,7 +87,9 @@ def pay(request: HttpRequest, payment_id: str) -> HttpResponse:
         for name in ("number", "cvc", "expiry"):
             blanked[name] = ""
         form.data = blanked
-    return render(request, "fake_acquirer/pay.html", {"payment": payment, "form": form})
+    # The buyer sees the amount as money in their language (Babel), never as raw minor units.
+    amount = format_money(payment.amount_minor, payment.currency, get_language() or settings.LANGUAGE_CODE)
+    return render(request, "fake_acquirer/pay.html", {"payment": payment, "form": form, "amount": amount})
 
 
 @never_cache
