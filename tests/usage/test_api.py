@@ -56,9 +56,11 @@ def test_a_key_with_the_usage_scope_is_required(client, line):
         post(client, {"records": [record("c1")]}, other),
     ]
 
-    # Then each is refused as problem+json and nothing is stored
-    assert [r.status_code for r in responses] == [401, 401, 401]
-    assert responses[0]["Content-Type"] == "application/problem+json"
+    # Then each is refused as problem+json (unknown callers 401, a known key without the scope 403)
+    # and nothing is stored
+    assert [r.status_code for r in responses] == [401, 401, 403]
+    assert [r.json()["code"] for r in responses] == ["unauthorized", "unauthorized", "insufficient_scope"]
+    assert all(r["Content-Type"] == "application/problem+json" for r in responses)
     assert UsageRecord.objects.count() == 0
 
 

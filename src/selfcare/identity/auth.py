@@ -8,7 +8,8 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import APIKeyHeader, HttpBearer
 
-from selfcare.identity.services import authenticate_access_token, authenticate_api_key
+from selfcare.identity.errors import MissingScope
+from selfcare.identity.services import authenticate_access_token, find_api_key
 
 
 class NetworkApiKey(APIKeyHeader):
@@ -23,7 +24,11 @@ class NetworkApiKey(APIKeyHeader):
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         if not key:
             return None
-        return authenticate_api_key(key, scope=self.scope)
+        api_key = find_api_key(key)
+        if api_key is not None and self.scope not in api_key.scopes:
+            # The caller is known: tell it what is missing (403) rather than "who are you?" (401).
+            raise MissingScope(scope=self.scope)
+        return api_key
 
 
 class SubscriberBearer(HttpBearer):

@@ -58,3 +58,11 @@ class AliasNotAvailable(ValidationFailed):
         "This alias cannot be used. Use 3 to 30 Latin letters, digits, dots, dashes or underscores, "
         "starting with a letter, and not taken by someone else."
     )
+
+
+class MissingScope(BusinessError):
+    """A valid API key that was not given the scope this route needs (403, not 401: the key is known)."""
+
+    code = "insufficient_scope"
+    status = 403
+    default_message = _("This API key may not do this: it lacks the scope %(scope)s.")

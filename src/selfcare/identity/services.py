@@ -114,15 +114,21 @@ def create_api_key(*, name: str, scopes: list[str], actor: str) -> tuple[ApiKey,
     return key, f"sk_{prefix}_{secret}"
 
 
-def authenticate_api_key(presented: str, *, scope: str) -> ApiKey | None:
-    """The active key with this scope matching `presented` (format sk_<prefix>_<secret>), or None."""
+def find_api_key(presented: str) -> ApiKey | None:
+    """The active key matching `presented` (format sk_<prefix>_<secret>), whatever its scopes, or None."""
     parts = presented.split("_", 2) if presented else []
     if len(parts) != 3 or parts[0] != "sk":
         return None
     key = ApiKey.objects.filter(prefix=parts[1], revoked_at__isnull=True).first()
     if key is None or not hmac.compare_digest(key.key_hash, _hash_api_key(parts[2])):
         return None
-    if scope not in key.scopes:
+    return key
+
+
+def authenticate_api_key(presented: str, *, scope: str) -> ApiKey | None:
+    """The active key with this scope matching `presented`, or None."""
+    key = find_api_key(presented)
+    if key is None or scope not in key.scopes:
         return None
     return key
 
