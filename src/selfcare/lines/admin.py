@@ -81,6 +81,7 @@ class LineAdmin(AuditedModelAdmin):
         "account",
         "tariff",
         "status",
+        "status_before_block",
         "status_changed_at",
         "activated_at",
     )
@@ -107,19 +108,15 @@ class LineAdmin(AuditedModelAdmin):
 
     @admin.action(description=_("Block selected lines"))
     def block_lines(self, request: HttpRequest, queryset: QuerySet[Line]) -> None:
-        for line in queryset:
-            services.set_line_status(
-                line,
-                status=LineStatus.BLOCKED_BY_SUBSCRIBER,
-                actor=actor_of(request.user),
-                reason="backoffice",
-            )
+        # On the subscriber's behalf (a call to the help line about a lost phone): the same service,
+        # audit row and SMS as the subscriber's own block.
+        for line in queryset.exclude(status=LineStatus.TERMINATED):
+            services.block_line_voluntarily(line, actor=actor_of(request.user))
         self.message_user(request, _("Lines blocked."), messages.SUCCESS)
 
     @admin.action(description=_("Unblock selected lines"))
     def unblock_lines(self, request: HttpRequest, queryset: QuerySet[Line]) -> None:
+        # Lifts only the subscriber's block: a line that owes fees goes back to blocked for debt.
         for line in queryset.filter(status=LineStatus.BLOCKED_BY_SUBSCRIBER):
-            services.set_line_status(
-                line, status=LineStatus.ACTIVE, actor=actor_of(request.user), reason="backoffice"
-            )
+            services.unblock_line_voluntarily(line, actor=actor_of(request.user))
         self.message_user(request, _("Lines unblocked."), messages.SUCCESS)

@@ -55,3 +55,8 @@ class ServiceNotConnected(Conflict):
 class LineTerminated(Conflict):
     code = "line_terminated"
     default_message = _("This line is terminated.")
+
+
+class LineNotBlockedBySubscriber(Conflict):
+    code = "line_not_blocked_by_subscriber"
+    default_message = _("This line is not blocked at your request.")

@@ -89,6 +89,11 @@ class Line(models.Model):
         _("status"), max_length=20, choices=LineStatus.choices, default=LineStatus.ACTIVE
     )
     status_changed_at = models.DateTimeField(_("status changed at"))
+    # While the subscriber has the line blocked (lost phone): the status lifting that block returns
+    # to. A line blocked for debt stays blocked for debt after the subscriber's own block is lifted.
+    status_before_block = models.CharField(
+        _("status before the subscriber's block"), max_length=20, choices=LineStatus.choices, blank=True
+    )
     holder_name = models.CharField(
         _("holder name"), max_length=200, blank=True, help_text=_("The person using the line (employee).")
     )

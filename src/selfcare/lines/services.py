@@ -22,6 +22,7 @@ from selfcare.kit.signing import keyed_hash
 from selfcare.ledger import services as ledger
 from selfcare.lines.errors import (
     InvalidNumber,
+    LineNotBlockedBySubscriber,
     LineTerminated,
     NumberTaken,
     ServiceAlreadyConnected,
@@ -42,6 +43,7 @@ from selfcare.lines.models import (
     ServiceAssignment,
     TariffAssignment,
 )
+from selfcare.notifications.services import queue_sms
 
 if TYPE_CHECKING:
     from selfcare.catalog.models import Region, Service, Tariff
@@ -235,7 +237,9 @@ def set_line_status(line: Line, *, status: str, actor: str, reason: str = "") ->
             raise LineTerminated()
         locked.status = status
         locked.status_changed_at = clock.now()
-        locked.save(update_fields=["status", "status_changed_at"])
+        # Entering the subscriber's block remembers what lifting it returns to; leaving it forgets.
+        locked.status_before_block = before if status == LineStatus.BLOCKED_BY_SUBSCRIBER else ""
+        locked.save(update_fields=["status", "status_changed_at", "status_before_block"])
         record_audit(
             actor,
             "line.status",
@@ -245,6 +249,75 @@ def set_line_status(line: Line, *, status: str, actor: str, reason: str = "") ->
             after={"status": status, "reason": reason},
         )
     return locked
+
+
+def block_line_voluntarily(line: Line, *, actor: str) -> Line:
+    """Block the line at its subscriber's request (lost or stolen phone): status blocked_subscriber.
+
+    A line blocked for debt may be blocked too (its free usage would otherwise still work for whoever
+    holds the SIM); lifting the subscriber's block then returns it to blocked for debt. Blocking an
+    already blocked line changes nothing and sends nothing. The subscriber is told by SMS, always
+    (a security notice: it also warns them when someone else blocked the number).
+    """
+    with transaction.atomic():
+        locked = _lock_line(line)
+        if locked.status == LineStatus.BLOCKED_BY_SUBSCRIBER:
+            return locked
+        before = locked.status
+        locked.status = LineStatus.BLOCKED_BY_SUBSCRIBER
+        locked.status_before_block = before
+        locked.status_changed_at = clock.now()
+        locked.save(update_fields=["status", "status_before_block", "status_changed_at"])
+        record_audit(
+            actor,
+            "line.block.subscriber",
+            subject_type="line",
+            subject_id=locked.pk,
+            before={"status": before},
+            after={"status": locked.status},
+        )
+        _notify_line(locked, template="lines.blocked_by_subscriber", actor=actor)
+    return locked
+
+
+def unblock_line_voluntarily(line: Line, *, actor: str) -> Line:
+    """Lift the subscriber's own block. It never lifts a block for debt: a line that was blocked for
+    debt when the subscriber blocked it goes back to blocked for debt (billing lifts that one when the
+    debt is paid). Raises LineNotBlockedBySubscriber when the line is not under the subscriber's block."""
+    with transaction.atomic():
+        locked = _lock_line(line)
+        if locked.status != LineStatus.BLOCKED_BY_SUBSCRIBER:
+            raise LineNotBlockedBySubscriber()
+        after = (
+            LineStatus.BLOCKED_FOR_DEBT
+            if locked.status_before_block == LineStatus.BLOCKED_FOR_DEBT
+            else LineStatus.ACTIVE
+        )
+        locked.status = after
+        locked.status_before_block = ""
+        locked.status_changed_at = clock.now()
+        locked.save(update_fields=["status", "status_before_block", "status_changed_at"])
+        record_audit(
+            actor,
+            "line.unblock.subscriber",
+            subject_type="line",
+            subject_id=locked.pk,
+            before={"status": LineStatus.BLOCKED_BY_SUBSCRIBER},
+            after={"status": after},
+        )
+        _notify_line(
+            locked,
+            template="lines.unblocked_by_subscriber"
+            if after == LineStatus.ACTIVE
+            else "lines.unblocked_still_in_debt",
+            actor=actor,
+        )
+    return locked
+
+
+def _notify_line(line: Line, *, template: str, actor: str) -> None:
+    language = Customer.objects.filter(accounts__lines=line).values_list("language", flat=True).first()
+    queue_sms(line.msisdn, template=template, params={}, language=language or "", actor=actor)
 
 
 def assign_tariff(line: Line, *, tariff: Tariff, actor: str, effective: datetime | None = None) -> Line:

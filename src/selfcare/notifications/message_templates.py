@@ -42,4 +42,14 @@ MESSAGE_TEXTS: dict[str, str] = {
         "%(operator)s: promised payment of %(amount)s credited. "
         "It is repaid from your next top-up; due %(due)s."
     ),
+    "lines.blocked_by_subscriber": gettext_noop(
+        "%(operator)s: your number is blocked at your request. If it was not you, call %(help_number)s."
+    ),
+    "lines.unblocked_by_subscriber": gettext_noop("%(operator)s: your number is unblocked and works again."),
+    "lines.unblocked_still_in_debt": gettext_noop(
+        "%(operator)s: your block is lifted. Outgoing services stay suspended until you top up."
+    ),
+    "support.answered": gettext_noop(
+        "%(operator)s: we have answered your request. Read the answer under Help in your account."
+    ),
 }
