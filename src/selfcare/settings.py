@@ -208,6 +208,10 @@ SELFCARE_YOOKASSA_API_URL = env_str("SELFCARE_YOOKASSA_API_URL")  # a stub's add
 SELFCARE_BILLING_CHUNK_SIZE = env_int("SELFCARE_BILLING_CHUNK_SIZE", 500)
 # A fee that takes the balance below this (minor units) sends one low-balance SMS; 0 turns it off.
 SELFCARE_LOW_BALANCE_THRESHOLD_MINOR = env_int("SELFCARE_LOW_BALANCE_THRESHOLD_MINOR", 5_000)
+# A tariff's change fee is charged when the line's previous tariff change was less than this many days ago.
+SELFCARE_TARIFF_CHANGE_FEE_WINDOW_DAYS = env_int("SELFCARE_TARIFF_CHANGE_FEE_WINDOW_DAYS", 30)
+# The numbers of a black list switched off are kept this many days (reconnecting brings them back).
+SELFCARE_BLACK_LIST_RETENTION_DAYS = env_int("SELFCARE_BLACK_LIST_RETENTION_DAYS", 30)
 
 # --- Security -------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

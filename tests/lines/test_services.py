@@ -425,7 +425,7 @@ def test_closed_or_archived_service_is_refused():
         services.connect_service(line, service=make_service(is_open=False), actor="user:5")
     with pytest.raises(ServiceNotAllowed):
         services.connect_service(line, service=make_service(is_active=False), actor="user:5")
-    assert closed.value.code == "service_not_allowed"
+    assert closed.value.code == "service_closed"
     assert snapshot_services(line) == before
 
 

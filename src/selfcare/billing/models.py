@@ -67,3 +67,63 @@ class FeeCharge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line_id} {self.product_kind}:{self.product_id} {self.period_start} {self.status}"
+
+
+class ChangeAction(models.TextChoices):
+    TARIFF = "tariff", _("Tariff change")
+    CONNECT = "connect", _("Service connection")
+    DISCONNECT = "disconnect", _("Service disconnection")
+    BLACK_LIST_ADD = "black_list_add", _("Number added to the black list")
+
+
+class ProductChange(models.Model):
+    """One applied change a subscriber (or staff) asked for, with what it cost (billing/changes.py).
+
+    Unique on the request key (the line and the caller's idempotency key): a repeated request finds
+    this row and returns what was applied, charging nothing again. The money is in the ledger: the
+    one-off fees (change, connection, black-list entry) in `transaction_ids`, the first period's fee
+    as an ordinary FeeCharge (so the fee job never charges that period again).
+    """
+
+    line = models.ForeignKey("lines.Line", on_delete=models.PROTECT, related_name="+", verbose_name=_("line"))
+    account = models.ForeignKey(
+        "lines.Account", on_delete=models.PROTECT, related_name="+", verbose_name=_("account")
+    )
+    action = models.CharField(_("action"), max_length=16, choices=ChangeAction.choices)
+    # The tariff, the service, or (black_list_add) the service the entry belongs to.
+    product_kind = models.CharField(_("product kind"), max_length=8, choices=ProductKind.choices)
+    product_id = models.BigIntegerField(_("product id"))
+    # The tariff left behind (tariff changes) or the black-list entry added (black_list_add).
+    previous_tariff_id = models.BigIntegerField(_("previous tariff"), null=True, blank=True)
+    entry_id = models.BigIntegerField(_("black list entry"), null=True, blank=True)
+    entry_msisdn = models.CharField(_("black-listed number"), max_length=16, blank=True)
+    request_key = models.CharField(_("request key"), max_length=250, unique=True)
+    fee_today_minor = models.BigIntegerField(_("period fee charged now (minor units)"), default=0)
+    change_fee_minor = models.BigIntegerField(_("one-off fee (minor units)"), default=0)
+    balance_before_minor = models.BigIntegerField(_("balance before (minor units)"))
+    balance_after_minor = models.BigIntegerField(_("balance after (minor units)"))
+    effective_at = models.DateTimeField(_("effective at"))
+    notes = models.JSONField(_("notes"), default=list, blank=True)
+    # Ledger transactions of the one-off fees (plain ids: ledger rows are owned by the ledger); the
+    # period fee's transaction is on its FeeCharge row.
+    transaction_ids = models.JSONField(_("ledger transactions"), default=list, blank=True)
+    actor = models.CharField(_("actor"), max_length=100)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("product change")
+        verbose_name_plural = _("product changes")
+        indexes = [models.Index(fields=["line", "created_at"], name="billing_change_line_time")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(fee_today_minor__gte=0) & models.Q(change_fee_minor__gte=0),
+                name="billing_change_fees_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line_id} {self.action} {self.product_kind}:{self.product_id}"
+
+    @property
+    def total_minor(self) -> int:
+        return self.fee_today_minor + self.change_fee_minor

@@ -121,6 +121,14 @@ def _due(
     return DueFee(product_kind, product_id, fee_period, start, end, amount)
 
 
+def first_period_fee(
+    product_kind: str, product_id: int, *, fee_minor: int, fee_period: str, since: date
+) -> DueFee | None:
+    """The fee of the period containing local day `since` for a product that starts that day, as
+    the fee job would charge it (billing.changes charges it at once so the cabinet shows it)."""
+    return _due(product_kind, product_id, (fee_minor, fee_period), since, since)
+
+
 def list_due_fees(
     row: BillingLineRow,
     services: Sequence[tuple[int, datetime]],

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from django.db.models import Q
 
 from selfcare.catalog.models import Allowance, NumberRange, Rate, Service, Tariff, Zone, ZoneKind, ZonePrefix
 
@@ -66,3 +69,109 @@ def get_service_parameters(service_id: int) -> tuple[str, dict[str, Any]]:
     """(kind, parameters) of a service."""
     kind, parameters = Service.objects.values_list("kind", "parameters").get(pk=service_id)
     return kind, dict(parameters or {})
+
+
+# --- The cabinet's comparison of tariffs and its list of services -------------------------------------
+
+# The rates shown next to each tariff: the home prices people compare (per minute, message, MB).
+MAIN_RATES: tuple[tuple[str, str], ...] = (
+    ("voice", "on_net"),
+    ("voice", "off_net"),
+    ("voice", "landline"),
+    ("sms", "on_net"),
+    ("sms", "off_net"),
+    ("data", "home"),
+)
+
+
+@dataclass(frozen=True)
+class AllowanceCard:
+    usage_kind: str  # voice (seconds) | sms (messages) | data (bytes)
+    amount: int
+    usage_classes: tuple[str, ...]  # empty: every home class
+    zone_code: str  # roaming packs: where it works; empty at home
+
+
+@dataclass(frozen=True)
+class TariffCard:
+    """A tariff as the cabinet compares it side by side with the current one."""
+
+    tariff: Tariff
+    allowances: tuple[AllowanceCard, ...]
+    # (usage kind, usage class) -> price per minute / message / MB, for MAIN_RATES the tariff prices.
+    main_rates: dict[tuple[str, str], int]
+
+    @property
+    def id(self) -> int:
+        return int(self.tariff.pk)
+
+
+def list_tariff_cards(*, include_id: int | None = None) -> list[TariffCard]:
+    """Tariffs open for change (open and active) and, when given, the tariff `include_id` (the line's
+    current one, whatever its state), in catalog order, with allowances and main rates. Three queries."""
+    open_query = open_for_new()
+    query = Tariff.objects.filter(open_query)
+    if include_id is not None:
+        query = Tariff.objects.filter(open_query | Q(pk=include_id))
+    tariffs = list(query.order_by("sort_order", "code"))
+    ids = [t.pk for t in tariffs]
+    allowances: dict[int, list[AllowanceCard]] = {pk: [] for pk in ids}
+    for tariff_id, kind, amount, classes, zone_code in (
+        Allowance.objects.filter(tariff_id__in=ids)
+        .order_by("id")
+        .values_list("tariff_id", "usage_kind", "amount", "usage_classes", "zone__code")
+    ):
+        allowances[tariff_id].append(AllowanceCard(kind, amount, tuple(classes or ()), zone_code or ""))
+    rates: dict[int, dict[tuple[str, str], int]] = {pk: {} for pk in ids}
+    for tariff_id, kind, usage_class, price in Rate.objects.filter(
+        tariff_id__in=ids, zone__isnull=True
+    ).values_list("tariff_id", "usage_kind", "usage_class", "price_minor"):
+        if (kind, usage_class) in MAIN_RATES:
+            rates[tariff_id][(kind, usage_class)] = price
+    return [TariffCard(t, tuple(allowances[t.pk]), rates[t.pk]) for t in tariffs]
+
+
+def open_for_new() -> Q:
+    return Q(is_open=True, is_active=True)
+
+
+def list_services_for_offer(*, include_ids: Iterable[int] = ()) -> list[Service]:
+    """Services open for connection and the given ones (connected to a line), in catalog order, with
+    their allowances and rules (allowed tariffs, requires, excludes) prefetched."""
+    return list(
+        Service.objects.filter(open_for_new() | Q(pk__in=list(include_ids)))
+        .prefetch_related("allowances__zone", "allowed_tariffs", "requires", "excludes")
+        .order_by("sort_order", "code")
+    )
+
+
+def get_black_list_service_to_connect() -> Service | None:
+    """The Black list service a line gets when its first number is added: the first open one."""
+    return (
+        Service.objects.filter(open_for_new(), kind="black_list")
+        .prefetch_related("allowed_tariffs", "requires", "excludes")
+        .order_by("sort_order", "code")
+        .first()
+    )
+
+
+def list_service_allowances(service_id: int) -> list[AllowanceCard]:
+    return [
+        AllowanceCard(kind, amount, tuple(classes or ()), zone_code or "")
+        for kind, amount, classes, zone_code in Allowance.objects.filter(service_id=service_id)
+        .order_by("id")
+        .values_list("usage_kind", "amount", "usage_classes", "zone__code")
+    ]
+
+
+def list_tariff_allowances(tariff_id: int) -> list[AllowanceCard]:
+    return [
+        AllowanceCard(kind, amount, tuple(classes or ()), zone_code or "")
+        for kind, amount, classes, zone_code in Allowance.objects.filter(tariff_id=tariff_id)
+        .order_by("id")
+        .values_list("usage_kind", "amount", "usage_classes", "zone__code")
+    ]
+
+
+def get_service_ids_of_kind(kind: str) -> set[int]:
+    return set(Service.objects.filter(kind=kind).values_list("id", flat=True))

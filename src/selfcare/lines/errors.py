@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from selfcare.kit.errors import BusinessError, Conflict, ValidationFailed
+from selfcare.kit.errors import BusinessError, Conflict, NotFound, ValidationFailed
 
 
 class InvalidNumber(ValidationFailed):
@@ -30,6 +30,21 @@ class ServiceNotAllowed(BusinessError):
     code = "service_not_allowed"
     status = 409
     default_message = _("This service cannot be connected to this line.")
+
+
+class ServiceClosed(ServiceNotAllowed):
+    code = "service_closed"
+    default_message = _("This service is closed for connection.")
+
+
+class ServiceNotForTariff(ServiceNotAllowed):
+    code = "service_not_for_tariff"
+    default_message = _("This service is not available on your tariff.")
+
+
+class ServiceRequiredBy(ServiceNotAllowed):
+    code = "service_required_by"
+    default_message = _("This service cannot be disconnected while %(dependant)s is connected.")
 
 
 class ServiceRequires(ServiceNotAllowed):
@@ -60,3 +75,23 @@ class LineTerminated(Conflict):
 class LineNotBlockedBySubscriber(Conflict):
     code = "line_not_blocked_by_subscriber"
     default_message = _("This line is not blocked at your request.")
+
+
+class BlackListFull(Conflict):
+    code = "black_list_full"
+    default_message = _("The black list is full: it holds at most %(capacity)s numbers.")
+
+
+class BlackListDuplicate(Conflict):
+    code = "black_list_duplicate"
+    default_message = _("This number is already on your black list.")
+
+
+class BlackListOwnNumber(ValidationFailed):
+    code = "black_list_own_number"
+    default_message = _("You cannot put your own number on the black list.")
+
+
+class BlackListEntryNotFound(NotFound):
+    code = "black_list_entry_not_found"
+    default_message = _("This number is not on your black list.")

@@ -34,6 +34,94 @@ def get_line_by_msisdn(msisdn: str) -> Line | None:
     return Line.objects.select_related("account", "tariff").filter(msisdn=msisdn).first()
 
 
+def get_line(line_id: int) -> Line:
+    """The line with its account and tariff (raises Line.DoesNotExist)."""
+    return Line.objects.select_related("account", "tariff").get(pk=line_id)
+
+
+# --- Tariff, services and black list of one line (cabinet, billing.changes) -------------------------
+
+
+def list_tariff_history(line_id: int) -> list[TariffAssignment]:
+    """The line's tariffs, newest first (the open one, if any, first)."""
+    return list(
+        TariffAssignment.objects.filter(line_id=line_id)
+        .select_related("tariff")
+        .order_by("-started_at", "-id")
+    )
+
+
+def get_last_tariff_change_at(line_id: int) -> datetime | None:
+    """When the line last changed its tariff; None when it still has the tariff it was activated on
+    (the first assignment is the activation, not a change). One query."""
+    starts = list(
+        TariffAssignment.objects.filter(line_id=line_id)
+        .order_by("-started_at", "-id")
+        .values_list("started_at", flat=True)[:2]
+    )
+    return starts[0] if len(starts) == 2 else None
+
+
+def list_service_history(line_id: int) -> list[ServiceAssignment]:
+    """Every connection of a service to the line, newest first, with the service."""
+    return list(
+        ServiceAssignment.objects.filter(line_id=line_id)
+        .select_related("service")
+        .order_by("-connected_at", "-id")
+    )
+
+
+def list_connected_services(line_id: int) -> list[ServiceAssignment]:
+    """The line's open service assignments with their services, oldest connection first."""
+    return list(
+        ServiceAssignment.objects.filter(line_id=line_id, disconnected_at__isnull=True)
+        .select_related("service")
+        .order_by("connected_at", "id")
+    )
+
+
+def get_last_disconnection(line_id: int, service_ids: Iterable[int]) -> datetime | None:
+    """When one of these services was last disconnected from the line (None: never)."""
+    return (
+        ServiceAssignment.objects.filter(
+            line_id=line_id, service_id__in=list(service_ids), disconnected_at__isnull=False
+        )
+        .order_by("-disconnected_at")
+        .values_list("disconnected_at", flat=True)
+        .first()
+    )
+
+
+def list_black_list(line_id: int) -> list[BlackListEntry]:
+    """The line's black-listed numbers, newest first."""
+    return list(BlackListEntry.objects.filter(line_id=line_id).order_by("-created_at", "-id"))
+
+
+def count_black_list(line_id: int) -> int:
+    return BlackListEntry.objects.filter(line_id=line_id).count()
+
+
+def get_black_list_entry(line_id: int, entry_id: int) -> BlackListEntry | None:
+    return BlackListEntry.objects.filter(line_id=line_id, pk=entry_id).first()
+
+
+def is_call_screened(*, caller: str, callee: str, at: datetime, black_list_kind: str = "black_list") -> bool:
+    """Whether a call or SMS from `caller` to our line `callee` (both E.164) is refused by the
+    callee's black list: the rating engine's rule (usage/engine/rater.py) — a service of kind
+    black_list is connected to the line since `at` or earlier, and the caller is on its list.
+
+    One query, each step on an index: the line by its unique msisdn, the entry by the unique
+    (line, msisdn), the assignment by (line, connected_at).
+    """
+    return BlackListEntry.objects.filter(
+        line__msisdn=callee,
+        msisdn=caller,
+        line__service_history__disconnected_at__isnull=True,
+        line__service_history__connected_at__lte=at,
+        line__service_history__service__kind=black_list_kind,
+    ).exists()
+
+
 # --- Bulk reads for the rating engine (usage.services.rate_batch) -----------------------------------
 
 

@@ -21,14 +21,20 @@ from selfcare.kit.phone import InvalidPhoneNumber, normalize_msisdn
 from selfcare.kit.signing import keyed_hash
 from selfcare.ledger import services as ledger
 from selfcare.lines.errors import (
+    BlackListDuplicate,
+    BlackListEntryNotFound,
+    BlackListFull,
+    BlackListOwnNumber,
     InvalidNumber,
     LineNotBlockedBySubscriber,
     LineTerminated,
     NumberTaken,
     ServiceAlreadyConnected,
+    ServiceClosed,
     ServiceExcludes,
-    ServiceNotAllowed,
     ServiceNotConnected,
+    ServiceNotForTariff,
+    ServiceRequiredBy,
     ServiceRequires,
     SimCardTaken,
     TariffNotAvailable,
@@ -36,6 +42,7 @@ from selfcare.lines.errors import (
 from selfcare.lines.models import (
     Account,
     AccountKind,
+    BlackListEntry,
     Customer,
     CustomerKind,
     Line,
@@ -348,10 +355,10 @@ def assign_tariff(line: Line, *, tariff: Tariff, actor: str, effective: datetime
 def check_service_rules(line: Line, service: Service, connected_ids: set[int]) -> None:
     """Raise the first rule the connection would break: open, allowed tariffs, excludes, requires."""
     if not (service.is_active and service.is_open):
-        raise ServiceNotAllowed()
+        raise ServiceClosed()
     allowed = {t.pk for t in service.allowed_tariffs.all()}
     if allowed and line.tariff_id not in allowed:
-        raise ServiceNotAllowed()
+        raise ServiceNotForTariff()
     for other in service.excludes.all():
         if other.pk in connected_ids:
             raise ServiceExcludes(other=other.display_name)
@@ -388,21 +395,32 @@ def connect_service(line: Line, *, service: Service, actor: str) -> ServiceAssig
     return assignment
 
 
+def check_service_disconnect(line: Line, service: Service) -> None:
+    """Raise why the service cannot be disconnected: it is not connected, or another connected
+    service requires it."""
+    if not ServiceAssignment.objects.filter(
+        line=line, service=service, disconnected_at__isnull=True
+    ).exists():
+        raise ServiceNotConnected()
+    dependant = (
+        ServiceAssignment.objects.filter(line=line, disconnected_at__isnull=True, service__requires=service)
+        .select_related("service")
+        .order_by("connected_at", "id")
+        .first()
+    )
+    if dependant is not None:
+        raise ServiceRequiredBy(dependant=dependant.service.display_name)
+
+
 def disconnect_service(line: Line, *, service: Service, actor: str) -> ServiceAssignment:
     with transaction.atomic():
         locked = _lock_line(line)
+        check_service_disconnect(locked, service)
         assignment = (
             ServiceAssignment.objects.select_for_update()
             .filter(line=locked, service=service, disconnected_at__isnull=True)
-            .first()
+            .get()
         )
-        if assignment is None:
-            raise ServiceNotConnected()
-        dependants = ServiceAssignment.objects.filter(
-            line=locked, disconnected_at__isnull=True, service__requires=service
-        ).exists()
-        if dependants:
-            raise ServiceNotAllowed()
         assignment.disconnected_at = clock.now()
         assignment.save(update_fields=["disconnected_at"])
         record_audit(
@@ -413,3 +431,87 @@ def disconnect_service(line: Line, *, service: Service, actor: str) -> ServiceAs
             before={"service": service.code},
         )
     return assignment
+
+
+# --- Black list ---------------------------------------------------------------------------------------
+# The money (entry fee, connecting the Black list service with the first number) is billing's:
+# billing.changes.add_black_list_number calls add_black_list_entry inside its own transaction.
+
+
+def add_black_list_entry(
+    line: Line, *, number: str, actor: str, capacity: int | None = None, note: str = ""
+) -> BlackListEntry:
+    """Put a number (any common format; stored E.164) on the line's black list.
+
+    Refused: an invalid number, the line's own number, a number already listed, a full list
+    (`capacity` entries, counting the ones kept while the service is off).
+    """
+    msisdn = normalize_number(number)
+    with transaction.atomic():
+        locked = _lock_line(line)
+        check_black_list_entry(locked, msisdn, capacity=capacity)
+        entry = BlackListEntry.objects.create(
+            line=locked, msisdn=msisdn, note=note.strip()[:100], created_at=clock.now()
+        )
+        record_audit(
+            actor,
+            "line.black_list.add",
+            subject_type="line",
+            subject_id=locked.pk,
+            after={"msisdn": msisdn, "note": entry.note, "entry": entry.pk},
+        )
+    return entry
+
+
+def check_black_list_entry(line: Line, msisdn: str, *, capacity: int | None) -> None:
+    """Raise the first rule adding `msisdn` (E.164) to the line's black list would break."""
+    if msisdn == line.msisdn:
+        raise BlackListOwnNumber()
+    if BlackListEntry.objects.filter(line_id=line.pk, msisdn=msisdn).exists():
+        raise BlackListDuplicate()
+    if capacity is not None and BlackListEntry.objects.filter(line_id=line.pk).count() >= capacity:
+        raise BlackListFull(capacity=capacity)
+
+
+def remove_black_list_entry(line: Line, *, entry_id: int, actor: str) -> None:
+    """Take a number off the line's black list (no refund of its entry fee)."""
+    with transaction.atomic():
+        locked = _lock_line(line)
+        entry = BlackListEntry.objects.filter(pk=entry_id, line_id=locked.pk).first()
+        if entry is None:
+            raise BlackListEntryNotFound()
+        entry.delete()
+        record_audit(
+            actor,
+            "line.black_list.remove",
+            subject_type="line",
+            subject_id=locked.pk,
+            before={"msisdn": entry.msisdn, "note": entry.note, "entry": entry_id},
+        )
+
+
+def purge_black_lists(*, service_ids: set[int], older_than: datetime, actor: str = "system:lines") -> int:
+    """Delete the black lists of lines whose black list (one of `service_ids`) has been off since
+    before `older_than`: the numbers are kept that long so that reconnecting brings them back.
+
+    Returns how many entries were deleted.
+    """
+    if not service_ids:
+        return 0
+    with transaction.atomic():
+        switched_on = ServiceAssignment.objects.filter(
+            service_id__in=service_ids, disconnected_at__isnull=True
+        ).values("line_id")
+        recently_off = ServiceAssignment.objects.filter(
+            service_id__in=service_ids, disconnected_at__gte=older_than
+        ).values("line_id")
+        stale = BlackListEntry.objects.exclude(line_id__in=switched_on).exclude(line_id__in=recently_off)
+        lines = sorted(set(stale.values_list("line_id", flat=True)))
+        deleted, _ = stale.delete()
+        if deleted:
+            record_audit(
+                actor,
+                "line.black_list.purge",
+                after={"entries": deleted, "lines": lines[:1000], "older_than": older_than.isoformat()},
+            )
+    return deleted

@@ -39,7 +39,7 @@ from selfcare.usage.engine.inputs import UsageInput, Valid, Validator
 from selfcare.usage.engine.periods import PeriodCalendar
 from selfcare.usage.engine.pricing import covered_classes
 from selfcare.usage.engine.rater import ACCEPTED, BucketState, LineState, Rated, rate_records
-from selfcare.usage.models import BucketConsumption, UsageBatch
+from selfcare.usage.models import Bucket, BucketConsumption, UsageBatch
 
 try:  # psycopg reports a unique violation raised inside COPY as its own error class
     from psycopg.errors import IntegrityError as PsycopgIntegrityError
@@ -286,6 +286,41 @@ def grant_buckets(line: Any, *, at: datetime | None = None, actor: str = "system
                 after={"created": created},
             )
     return created
+
+
+def carry_over_service_buckets(line: Any, *, assignment_id: int, actor: str = "system") -> int:
+    """A service connected again within a period it already had keeps that period's allowance: its new
+    buckets (from `grant_buckets`) start with what its previous buckets of the same period had left,
+    not a fresh amount — the period's fee is charged once (docs/billing.md, "Product changes").
+    Packs (validity_days) end at another moment and are bought anew. Returns buckets adjusted."""
+    adjusted = 0
+    with transaction.atomic():
+        for bucket in Bucket.objects.select_for_update().filter(
+            line_id=line.pk, service_assignment_id=assignment_id, period_end__isnull=False
+        ):
+            left = (
+                Bucket.objects.filter(
+                    line_id=line.pk,
+                    allowance_id=bucket.allowance_id,
+                    period_end=bucket.period_end,
+                    period_start__lt=bucket.period_start,
+                )
+                .order_by("-period_start")
+                .values_list("remaining", flat=True)
+                .first()
+            )
+            if left is not None and left < bucket.remaining:
+                Bucket.objects.filter(pk=bucket.pk).update(remaining=left)
+                adjusted += 1
+        if adjusted:
+            record_audit(
+                actor,
+                "usage.buckets.carry_over",
+                subject_type="line",
+                subject_id=line.pk,
+                after={"assignment": assignment_id, "buckets": adjusted},
+            )
+    return adjusted
 
 
 def _ensure_for_lines(rows: Sequence[_LineRow], moment: datetime) -> int:
