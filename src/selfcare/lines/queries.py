@@ -232,3 +232,24 @@ def list_lines_for_billing(
 def list_account_ids_with_line_status(status: str) -> list[int]:
     """Accounts that have at least one line in `status` (the billing sweep looks for blocked_debt)."""
     return list(Line.objects.filter(status=status).values_list("account_id", flat=True).distinct())
+
+
+def list_tariff_eras(line_ids: Iterable[int], *, since: datetime) -> dict[int, list[tuple[datetime, int]]]:
+    """For the lines whose tariff changed after `since`: (from, tariff id) of every tariff in force
+    since then, oldest first. Lines without such a change are left out (their current tariff is the
+    one in force since `since`). The rating engine asks this once per batch; changes are rare, so the
+    answer is almost always empty."""
+    ids = sorted(set(line_ids))
+    eras: dict[int, list[tuple[datetime, int]]] = {}
+    for start in range(0, len(ids), 10_000):
+        chunk = ids[start : start + 10_000]
+        changed = TariffAssignment.objects.filter(line_id__in=chunk, ended_at__gt=since).values("line_id")
+        rows = (
+            TariffAssignment.objects.filter(line_id__in=Subquery(changed))
+            .exclude(ended_at__lte=since)
+            .order_by("line_id", "started_at", "id")
+            .values_list("line_id", "started_at", "tariff_id")
+        )
+        for line_id, started_at, tariff_id in rows:
+            eras.setdefault(line_id, []).append((started_at, tariff_id))
+    return eras

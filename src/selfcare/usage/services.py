@@ -153,13 +153,35 @@ def _needed_buckets(
     lines: Sequence[_LineRow],
     assignments: dict[int, list[tuple[int, int, datetime]]],
     moments: dict[int, list[datetime]],
+    eras: Mapping[int, Sequence[tuple[datetime, int]]] | None = None,
 ) -> dict[tuple[int, int, datetime], _BucketSpec]:
     calendar = PeriodCalendar(settings.TIME_ZONE)
     needed: dict[tuple[int, int, datetime], _BucketSpec] = {}
     for line in lines:
-        needed.update(
-            _bucket_specs(catalog, calendar, line, assignments.get(line.id, ()), moments.get(line.id, ()))
-        )
+        line_eras = eras.get(line.id) if eras else None
+        line_moments = moments.get(line.id, ())
+        if not line_eras:
+            needed.update(_bucket_specs(catalog, calendar, line, assignments.get(line.id, ()), line_moments))
+            continue
+        # The tariff changed while these records happened: each tariff's allowances for its own moments.
+        by_tariff: dict[int, list[datetime]] = {}
+        for moment in line_moments:
+            tariff_id = line_eras[0][1]
+            for start, era_tariff in line_eras:
+                if start > moment:
+                    break
+                tariff_id = era_tariff
+            by_tariff.setdefault(tariff_id, []).append(moment)
+        for tariff_id, tariff_moments in by_tariff.items():
+            needed.update(
+                _bucket_specs(
+                    catalog,
+                    calendar,
+                    line._replace(tariff_id=tariff_id),
+                    assignments.get(line.id, ()),
+                    tariff_moments,
+                )
+            )
     return needed
 
 
@@ -197,6 +219,7 @@ def _load_and_ensure_buckets(
     assignments: dict[int, list[tuple[int, int, datetime]]],
     moments: dict[int, list[datetime]],
     now: datetime,
+    eras: Mapping[int, Sequence[tuple[datetime, int]]] | None = None,
 ) -> tuple[list[BucketState], int]:
     """The lines' buckets valid around these moments, after creating the ones usage there needs.
 
@@ -225,7 +248,7 @@ def _load_and_ensure_buckets(
             (service := catalog.services.get(service_id)) is not None and service.allowances
             for _assignment, service_id, _connected in assignments.get(line.id, ())
         )
-        if not with_allowances:
+        if not with_allowances and not (eras and line.id in eras):
             if tariff is None or not tariff.allowances:
                 continue
             first, last = min(times), max(times)
@@ -238,7 +261,7 @@ def _load_and_ensure_buckets(
             ):
                 continue
         to_check.append(line)
-    needed = _needed_buckets(catalog, to_check, assignments, moments)
+    needed = _needed_buckets(catalog, to_check, assignments, moments, eras)
     missing = [spec for key, spec in needed.items() if key not in existing]
     if missing:
         bulk.insert_buckets(
@@ -515,7 +538,12 @@ def _prepare_lines(
             state.black_list = frozenset(numbers)
             state.black_list_since = guarded[line_id]
 
-    buckets, _created = _load_and_ensure_buckets(catalog, rows, assignments, moments, now)
+    since = min(min(times) for times in moments.values())
+    eras = lines_queries.list_tariff_eras(moments, since=since)
+    for line_id, line_eras in eras.items():
+        by_id[line_id].tariff_eras = tuple(line_eras)
+
+    buckets, _created = _load_and_ensure_buckets(catalog, rows, assignments, moments, now, eras)
     for bucket in buckets:
         by_id[bucket.line_id].buckets.setdefault(bucket.usage_kind, []).append(bucket)
     for state in by_id.values():

@@ -123,7 +123,8 @@ class IncludedAllowance:
     The caller gives the line's buckets of the usage kind already in consumption order (service packs
     before tariff allowances, earliest expiry first, then oldest). A bucket is eligible when the
     record's moment is inside its validity, it covers the record's class (and zone, for zoned
-    buckets), it still has units, and — for a tariff bucket — it belongs to the line's current tariff.
+    buckets), it still has units, and — for a tariff bucket — it belongs to the tariff in force at
+    the record's moment.
     Nothing is changed here: the draws are returned and applied only if the record is accepted.
     """
 

@@ -94,6 +94,7 @@ class LineState:
         "buckets",
         "debt_blocked",
         "id",
+        "tariff_eras",
         "tariff_id",
     )
 
@@ -110,6 +111,21 @@ class LineState:
         self.black_list: frozenset[str] = frozenset()
         self.black_list_since: datetime | None = None
         self.buckets: dict[str, list[BucketState]] = {}
+        # Only for a line whose tariff changed after the batch's earliest record: (from, tariff id) of
+        # each tariff in force since then, oldest first. A late record is priced, and draws on the
+        # allowances, of the tariff it happened under, not the one the line has today.
+        self.tariff_eras: tuple[tuple[datetime, int], ...] | None = None
+
+    def tariff_at(self, moment: datetime) -> int:
+        eras = self.tariff_eras
+        if not eras:
+            return self.tariff_id
+        tariff_id = eras[0][1]  # before the first known era: the oldest tariff we know of
+        for start, era_tariff in eras:
+            if start > moment:
+                break
+            tariff_id = era_tariff
+        return tariff_id
 
 
 class Rated(NamedTuple):
@@ -180,7 +196,8 @@ def rate_records(
                 destination = (OFF_NET, None)  # a hidden or unknown caller: free anyway at home
             usage_class, zone_id = destination
 
-        plan = plan_for(line.tariff_id, usage_kind, incoming, usage_class, zone_id)
+        tariff_id = line.tariff_id if line.tariff_eras is None else line.tariff_at(record.started_at)
+        plan = plan_for(tariff_id, usage_kind, incoming, usage_class, zone_id)
         pricer = plan.pricer
         reason = ""
         if line.blocked and plan.chargeable:
@@ -216,7 +233,7 @@ def rate_records(
             buckets = line.buckets.get(usage_kind, no_buckets)
             if buckets:
                 draws, rest = draw(  # type: ignore[assignment]
-                    buckets, units, record.started_at, usage_class, zone_id, line.tariff_id
+                    buckets, units, record.started_at, usage_class, zone_id, tariff_id
                 )
         price = pricer.price(rest) if rest else 0  # type: ignore[union-attr]
         if price and line.debt_blocked:
