@@ -84,10 +84,11 @@ def test_a_line_blocked_by_the_subscriber(zones, story):
 
 
 def test_a_line_blocked_for_debt_keeps_what_its_buckets_paid_for(zones, story):
-    # Given a bundle line with 2 minutes left in its voice bucket and nothing on the balance,
-    # blocked for debt
+    # Given a bundle line with 2 minutes left in its voice bucket (opened while the line was in good
+    # standing) and nothing on the balance, blocked for debt
     with story("2026-03-02T09:00:00"):
         line = make_line(tariff=make_bundle_tariff(zones, voice_s=120, sms=5), msisdn="+79004445577")
+        services.grant_buckets(line)
         lines.set_line_status(line, status="blocked_debt", actor=TEST_ACTOR)
     usage_transactions = Transaction.objects.filter(kind="usage").count()
 

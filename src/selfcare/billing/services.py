@@ -42,6 +42,7 @@ from selfcare.lines import queries as lines_queries
 from selfcare.lines import services as lines_services
 from selfcare.lines.queries import BillingLineRow
 from selfcare.notifications.services import queue_sms
+from selfcare.usage import services as usage_services
 
 log = structlog.get_logger(__name__)
 
@@ -318,6 +319,7 @@ def _bill_lines(
     known = _known_charges(line_ids, on)
     result = BillingResult()
     pending: list[FeeCharge] = []
+    allowances = _Allowances()
     for row in rows:
         _bill_line(
             row,
@@ -328,12 +330,30 @@ def _bill_lines(
             revenue_id=revenue_id,
             result=result,
             pending=pending,
+            allowances=allowances,
         )
         result.lines += 1
         if after_line is not None:
             after_line(done + result.lines)
     FeeCharge.objects.bulk_create(pending, batch_size=500)
+    allowances.apply(actor=actor)
     return result
+
+
+@dataclass
+class _Allowances:
+    """Fair blocking, the billing side (docs/billing.md): a period whose fee went unpaid has its
+    buckets withdrawn; a line whose debt is paid gets its buckets at once. Applied after the chunk's
+    fee rows are written, in the same transaction: the usage engine reads them to decide."""
+
+    unpaid: list[tuple[int, str, int, date, date]] = field(default_factory=list)
+    paid_msisdns: set[str] = field(default_factory=set)
+
+    def apply(self, *, actor: str) -> None:
+        for start in range(0, len(self.unpaid), 100):
+            usage_services.withdraw_buckets(self.unpaid[start : start + 100], actor=actor)
+        if self.paid_msisdns:
+            usage_services.grant_buckets_to_lines(sorted(self.paid_msisdns), actor=actor)
 
 
 def _bill_line(
@@ -346,6 +366,7 @@ def _bill_line(
     revenue_id: int,
     result: BillingResult,
     pending: list[FeeCharge],
+    allowances: _Allowances,
 ) -> None:
     """Bill one line; its new FeeCharge rows are appended to `pending` for the caller to insert."""
     now = clock.now()
@@ -385,6 +406,9 @@ def _bill_line(
             # post_transactions rolled its own savepoint back; the new fees are recorded unpaid: the debt.
             pending.extend(new)
             result.unpaid += len(new)
+            allowances.unpaid.extend(
+                (row.id, c.product_kind, c.product_id, c.period_start, c.period_end) for c in new
+            )
             if row.status == ACTIVE:
                 _block_for_debt(row, owed_minor=sum(c.amount_minor for c in group), actor=actor)
                 result.blocked.append(row.id)
@@ -399,6 +423,8 @@ def _bill_line(
             FeeCharge.objects.filter(pk=charge.pk, status=FeeStatus.UNPAID).update(
                 status=FeeStatus.CHARGED, ledger_transaction_id=charge.ledger_transaction_id, charged_at=now
             )
+        if debt:
+            allowances.paid_msisdns.add(row.msisdn)
         paid = sum(c.amount_minor for c in group)
         result.charged += len(group)
         result.charged_minor += paid
@@ -411,6 +437,7 @@ def _bill_line(
     if row.status == BLOCKED_FOR_DEBT and balance >= -row.credit_limit_minor:
         _unblock(row, actor=actor)
         result.unblocked.append(row.id)
+        allowances.paid_msisdns.add(row.msisdn)
 
 
 def _ledger_entry(charge: FeeCharge, row: BillingLineRow, revenue_id: int, actor: str) -> ledger.Entry:

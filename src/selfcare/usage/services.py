@@ -20,12 +20,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
+from selfcare.billing import queries as billing_queries
 from selfcare.catalog import queries as catalog_queries
 from selfcare.identity.services import record_audit
 from selfcare.kit import clock
@@ -36,7 +39,7 @@ from selfcare.usage import bulk
 from selfcare.usage.engine.catalog import NO_PERIOD, AllowanceInfo, RatingCatalog
 from selfcare.usage.engine.classify import DestinationClassifier
 from selfcare.usage.engine.inputs import UsageInput, Valid, Validator
-from selfcare.usage.engine.periods import PeriodCalendar
+from selfcare.usage.engine.periods import DAILY, MONTHLY, PeriodCalendar
 from selfcare.usage.engine.pricing import covered_classes
 from selfcare.usage.engine.rater import ACCEPTED, BucketState, LineState, Rated, rate_records
 from selfcare.usage.models import Bucket, BucketConsumption, UsageBatch
@@ -264,6 +267,8 @@ def _load_and_ensure_buckets(
     needed = _needed_buckets(catalog, to_check, assignments, moments, eras)
     missing = [spec for key, spec in needed.items() if key not in existing]
     if missing:
+        missing = _paid_for(catalog, lines, assignments, missing)
+    if missing:
         bulk.insert_buckets(
             [
                 (
@@ -287,7 +292,68 @@ def _load_and_ensure_buckets(
         touched_set = set(touched)
         rows = [row for row in rows if row[1] not in touched_set]
         rows.extend(bulk.load_buckets(touched, since, until))
+        # A bucket withdrawn when its period's fee went unpaid is still there (the insert kept it):
+        # its period is paid now (_paid_for), so it gets its end back, with what was left in it.
+        loaded = {(row[1], row[6], row[8]) for row in rows}
+        withdrawn = [s for s in missing if (s.line_id, s.allowance.id, s.start) not in loaded]
+        if withdrawn:
+            for spec in withdrawn:
+                Bucket.objects.filter(
+                    line_id=spec.line_id, allowance_id=spec.allowance.id, period_start=spec.start
+                ).update(period_end=spec.end)
+            again = sorted({spec.line_id for spec in withdrawn})
+            rows = [row for row in rows if row[1] not in set(again)]
+            rows.extend(bulk.load_buckets(again, since, until))
     return _bucket_states(rows), len(missing)
+
+
+def _paid_for(
+    catalog: RatingCatalog,
+    lines: Sequence[_LineRow],
+    assignments: dict[int, list[tuple[int, int, datetime]]],
+    specs: list[_BucketSpec],
+) -> list[_BucketSpec]:
+    """Fair blocking (docs/billing.md): leave out the buckets of periods whose fee is not paid for.
+
+    A period of a product with a recurring fee grants nothing while billing has its fee unpaid (or
+    lapsed), nor, on a line blocked for debt, before the fee is charged; the buckets appear once it
+    is. Products without a recurring period, and packs with a validity, are not billing's to refuse.
+    """
+    service_of = {
+        assignment_id: service_id
+        for line_assignments in assignments.values()
+        for assignment_id, service_id, _connected in line_assignments
+    }
+    calendar = PeriodCalendar(settings.TIME_ZONE)
+    zone = ZoneInfo(settings.TIME_ZONE)
+    periods: dict[tuple[int, int, datetime], tuple[int, str, int, date]] = {}
+    for spec in specs:
+        if spec.tariff_id is not None:
+            kind, product_id = "tariff", spec.tariff_id
+            tariff = catalog.tariffs.get(product_id)
+            fee_period = tariff.fee_period if tariff is not None else NO_PERIOD
+        else:
+            kind, product_id = "service", service_of.get(spec.assignment_id or 0, 0)
+            service = catalog.services.get(product_id)
+            fee_period = NO_PERIOD if service is None or service.validity_days else service.fee_period
+        if fee_period not in (DAILY, MONTHLY):
+            continue
+        period_start, _end = calendar.period(fee_period, spec.start)
+        periods[(spec.line_id, spec.allowance.id, spec.start)] = (
+            spec.line_id,
+            kind,
+            product_id,
+            period_start.astimezone(zone).date(),
+        )
+    if not periods:
+        return specs
+    unpaid = billing_queries.list_unpaid_periods(
+        periods.values(),
+        debt_blocked_line_ids={line.id for line in lines if line.status == DEBT_BLOCKED_STATUS},
+    )
+    if not unpaid:
+        return specs
+    return [s for s in specs if periods.get((s.line_id, s.allowance.id, s.start)) not in unpaid]
 
 
 def grant_buckets(line: Any, *, at: datetime | None = None, actor: str = "system") -> int:
@@ -309,6 +375,63 @@ def grant_buckets(line: Any, *, at: datetime | None = None, actor: str = "system
                 after={"created": created},
             )
     return created
+
+
+def grant_buckets_to_lines(
+    msisdns: Sequence[str], *, at: datetime | None = None, actor: str = "system"
+) -> int:
+    """`grant_buckets` for several lines at once (billing calls it when a debt is paid, so the
+    allowance of the period just paid for appears at once)."""
+    moment = at or clock.now()
+    with transaction.atomic():
+        rows = [_LineRow(*row) for row in lines_queries.get_lines_for_rating(msisdns)]
+        created = _ensure_for_lines(rows, moment)
+        if created:
+            record_audit(
+                actor,
+                "usage.buckets.grant",
+                after={"lines": sorted(row.id for row in rows), "created": created},
+            )
+    return created
+
+
+def withdraw_buckets(
+    periods: Sequence[tuple[int, str, int, date, date]], *, at: datetime | None = None, actor: str = "system"
+) -> int:
+    """End at `at` (default now) the buckets of these (line, product kind, product id, local period
+    start, local period end) periods, whose fee billing has just found unpaid.
+
+    Fair blocking: a period not paid for grants nothing. Its buckets may have been opened before the
+    fee job reached the line (the bucket job at the period start, or usage in the first minutes);
+    what was drawn until now stays drawn, the rest waits: when the fee is paid `_load_and_ensure_buckets`
+    gives the bucket its end back. Buckets already ended (an earlier period's) are not touched.
+    """
+    if not periods:
+        return 0
+    moment = at or clock.now()
+    zone = ZoneInfo(settings.TIME_ZONE)
+    condition = Q(pk__in=[])
+    for line_id, kind, product_id, start_day, end_day in periods:
+        origin = Q(tariff_id=product_id) if kind == "tariff" else Q(service_assignment__service_id=product_id)
+        condition |= (
+            Q(line_id=line_id)
+            & origin
+            & Q(period_start__gte=datetime(start_day.year, start_day.month, start_day.day, tzinfo=zone))
+            & Q(period_start__lt=datetime(end_day.year, end_day.month, end_day.day, tzinfo=zone))
+        )
+    with transaction.atomic():
+        ended = (
+            Bucket.objects.filter(condition)
+            .filter(Q(period_end__isnull=True) | Q(period_end__gt=moment), period_start__lte=moment)
+            .update(period_end=moment)
+        )
+        if ended:
+            record_audit(
+                actor,
+                "usage.buckets.withdraw",
+                after={"lines": sorted({p[0] for p in periods}), "buckets": ended, "at": moment.isoformat()},
+            )
+    return int(ended)
 
 
 def carry_over_service_buckets(line: Any, *, assignment_id: int, actor: str = "system") -> int:
