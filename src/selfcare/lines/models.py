@@ -118,7 +118,14 @@ class TariffAssignment(models.Model):
     class Meta:
         verbose_name = _("tariff assignment")
         verbose_name_plural = _("tariff assignments")
-        indexes = [models.Index(fields=["line", "started_at"], name="lines_tariffhist_line")]
+        indexes = [
+            models.Index(fields=["line", "started_at"], name="lines_tariffhist_line"),
+            # The rating engine asks each batch "which tariffs ended since the batch's first record?":
+            # only ended assignments are indexed, few next to the lines, so the answer costs a probe.
+            models.Index(
+                fields=["ended_at"], condition=models.Q(ended_at__isnull=False), name="lines_tariffhist_ended"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["line"], condition=models.Q(ended_at__isnull=True), name="lines_one_current_tariff"

@@ -238,18 +238,22 @@ def list_tariff_eras(line_ids: Iterable[int], *, since: datetime) -> dict[int, l
     """For the lines whose tariff changed after `since`: (from, tariff id) of every tariff in force
     since then, oldest first. Lines without such a change are left out (their current tariff is the
     one in force since `since`). The rating engine asks this once per batch; changes are rare, so the
-    answer is almost always empty."""
-    ids = sorted(set(line_ids))
+    first query (on the index of ended assignments) almost always finds nothing and there is no second."""
+    wanted = set(line_ids)
+    changed = {
+        line_id
+        for line_id in TariffAssignment.objects.filter(ended_at__gt=since).values_list("line_id", flat=True)
+        if line_id in wanted
+    }
     eras: dict[int, list[tuple[datetime, int]]] = {}
-    for start in range(0, len(ids), 10_000):
-        chunk = ids[start : start + 10_000]
-        changed = TariffAssignment.objects.filter(line_id__in=chunk, ended_at__gt=since).values("line_id")
-        rows = (
-            TariffAssignment.objects.filter(line_id__in=Subquery(changed))
-            .exclude(ended_at__lte=since)
-            .order_by("line_id", "started_at", "id")
-            .values_list("line_id", "started_at", "tariff_id")
-        )
-        for line_id, started_at, tariff_id in rows:
-            eras.setdefault(line_id, []).append((started_at, tariff_id))
+    if not changed:
+        return eras
+    rows = (
+        TariffAssignment.objects.filter(line_id__in=sorted(changed))
+        .exclude(ended_at__lte=since)
+        .order_by("line_id", "started_at", "id")
+        .values_list("line_id", "started_at", "tariff_id")
+    )
+    for line_id, started_at, tariff_id in rows:
+        eras.setdefault(line_id, []).append((started_at, tariff_id))
     return eras
