@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from selfcare.billing.models import FeeCharge
+from selfcare.billing.models import FeeCharge, ProductChange
 
 
 @admin.register(FeeCharge)
@@ -29,6 +29,40 @@ class FeeChargeAdmin(admin.ModelAdmin[Any]):
     list_select_related = ("line",)
     raw_id_fields = ("line", "account")
     show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ProductChange)
+class ProductChangeAdmin(admin.ModelAdmin[Any]):
+    """Tariff changes, service connections and black-list additions with what they cost (read-only:
+    they are made through billing.changes, with their ledger postings)."""
+
+    list_display = (
+        "id",
+        "line",
+        "action",
+        "product_kind",
+        "product_id",
+        "entry_msisdn",
+        "fee_today_minor",
+        "change_fee_minor",
+        "balance_after_minor",
+        "actor",
+        "created_at",
+    )
+    list_filter = ("action",)
+    search_fields = ("line__msisdn", "request_key", "entry_msisdn")
+    date_hierarchy = "created_at"
+    list_select_related = ("line",)
+    raw_id_fields = ("line", "account")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from babel.dates import format_date
 from django.conf import settings
 from django.db import transaction
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language, ngettext, to_locale
 from django.utils.translation import gettext as _
 
 from selfcare.billing import queries as billing_queries
@@ -38,8 +39,6 @@ from selfcare.billing.errors import (
     ChangeKeyReused,
     InsufficientBalance,
     InvalidRequestKey,
-    LineBlockedBySubscriber,
-    LineBlockedForDebt,
     TariffAlreadyCurrent,
     TariffClosed,
     TariffIncompatibleService,
@@ -184,16 +183,6 @@ def _new_quote(line: Line, action: str, product_kind: str, product_id: int, now:
     )
 
 
-def _check_line_can_pay(line: Line) -> None:
-    """Changes that cost money need a working line: a blocked one pays its debt or is unblocked first."""
-    if line.status == TERMINATED:
-        raise LineTerminated()
-    if line.status == billing_services.BLOCKED_FOR_DEBT:
-        raise LineBlockedForDebt()
-    if line.status == billing_services.BLOCKED_BY_SUBSCRIBER:
-        raise LineBlockedBySubscriber()
-
-
 def _check_money(quote: _Quote) -> None:
     room = quote.balance_minor - quote.floor_minor
     if quote.total_minor > room:
@@ -222,12 +211,20 @@ def _period_note(fee: DueFee | None, paid: bool, name: str) -> str | None:
         return _("This period of %(name)s is already paid: nothing more is charged for it.") % {"name": name}
     if fee is None:
         return None
-    last_day = fee.period_end - timedelta(days=1)
+    if fee.fee_period == billing_services.DAILY:
+        return _("%(amount)s is charged now for %(name)s for today.") % {
+            "amount": _money(fee.amount_minor),
+            "name": name,
+        }
     return _("%(amount)s is charged now for %(name)s up to and including %(date)s.") % {
         "amount": _money(fee.amount_minor),
         "name": name,
-        "date": last_day.isoformat(),
+        "date": _date(fee.period_end - timedelta(days=1)),
     }
+
+
+def _date(day: date) -> str:
+    return str(format_date(day, format="long", locale=to_locale(get_language() or settings.LANGUAGE_CODE)))
 
 
 def _recurring_note(fee_minor: int, fee_period: str) -> str | None:
@@ -247,28 +244,10 @@ def _today(now: datetime) -> date:
 # --- Tariff ---------------------------------------------------------------------------------------------
 
 
-def change_fee_window_days() -> int:
-    """A tariff's change fee is charged when the previous change was less than this many days ago
-    (SELFCARE_TARIFF_CHANGE_FEE_WINDOW_DAYS, default 30)."""
-    return int(settings.SELFCARE_TARIFF_CHANGE_FEE_WINDOW_DAYS)
-
-
-def change_fee_due_minor(line: Line, tariff: Tariff, *, now: datetime | None = None) -> int:
-    """The change fee a change of `line` to `tariff` costs now: the tariff's `change_fee_minor` when
-    the line's previous tariff change was within the window, else 0 (the activation is no change)."""
-    if tariff.change_fee_minor <= 0:
-        return 0
-    last = lines_queries.get_last_tariff_change_at(line.pk)
-    moment = now or clock.now()
-    if last is None or moment - last >= timedelta(days=change_fee_window_days()):
-        return 0
-    return int(tariff.change_fee_minor)
-
-
 def _quote_tariff(line: Line, tariff: Tariff, now: datetime) -> _Quote:
     quote = _new_quote(line, TARIFF, ProductKind.TARIFF, tariff.pk, now)
     try:
-        _check_line_can_pay(line)
+        billing_queries.check_line_can_pay(line)
         if tariff.pk == line.tariff_id:
             raise TariffAlreadyCurrent()
         if not (tariff.is_open and tariff.is_active):
@@ -287,7 +266,7 @@ def _quote_tariff(line: Line, tariff: Tariff, now: datetime) -> _Quote:
         )
         if fee is not None:
             quote.fees.append(fee)
-        change_fee = change_fee_due_minor(line, tariff, now=now)
+        change_fee = billing_queries.change_fee_due_minor(line, tariff, now=now)
         if change_fee:
             quote.one_offs.append(
                 _OneOff(KIND_TARIFF_CHANGE_FEE, "change-fee", change_fee, f"tariff change to {tariff.code}")
@@ -308,7 +287,7 @@ def _tariff_notes(line: Line, tariff: Tariff, fee: DueFee | None, paid: bool, ch
     recurring = _recurring_note(tariff.fee_minor, tariff.fee_period)
     if recurring:
         notes.append(recurring)
-    window = change_fee_window_days()
+    window = billing_queries.change_fee_window_days()
     if change_fee:
         notes.append(
             ngettext(
@@ -372,7 +351,7 @@ def change_tariff(line: Line, *, tariff: Tariff, actor: str, idempotency_key: st
 def _quote_connect(line: Line, service: Service, now: datetime) -> _Quote:
     quote = _new_quote(line, CONNECT, ProductKind.SERVICE, service.pk, now)
     try:
-        _check_line_can_pay(line)
+        billing_queries.check_line_can_pay(line)
         connected = {a.service_id for a in lines_queries.list_connected_services(line.pk)}
         if service.pk in connected:
             raise ServiceAlreadyConnected()
@@ -538,7 +517,7 @@ def _quote_black_list(line: Line, number: str, now: datetime) -> _Quote:
     service = connected or catalog_queries.get_black_list_service_to_connect()
     quote = _new_quote(line, BLACK_LIST_ADD, ProductKind.SERVICE, service.pk if service else 0, now)
     try:
-        _check_line_can_pay(line)
+        billing_queries.check_line_can_pay(line)
         if service is None:
             raise BlackListNotAvailable()
         quote.msisdn = lines_services.normalize_number(number)

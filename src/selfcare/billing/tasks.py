@@ -9,7 +9,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from selfcare.billing import services
+from selfcare.billing import changes, services
 
 
 @db_periodic_task(crontab(minute="5"))  # type: ignore[untyped-decorator]  # huey is untyped
@@ -26,3 +26,9 @@ def settle_debts_sweep() -> None:
 def settle_account_debts(account_id: int) -> None:
     """For callers that would rather queue the settlement than run it in their request."""
     services.settle_debts(account_id)
+
+
+@db_periodic_task(crontab(minute="35", hour="*/6"))  # type: ignore[untyped-decorator]
+def purge_expired_black_lists() -> None:
+    """Numbers of a black list switched off more than SELFCARE_BLACK_LIST_RETENTION_DAYS ago go."""
+    changes.purge_expired_black_lists()
