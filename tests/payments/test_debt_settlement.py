@@ -6,8 +6,9 @@ import pytest
 
 from selfcare.billing import services as billing
 from selfcare.billing.models import FeeCharge
+from selfcare.lines import services as lines
 from selfcare.lines.models import Line
-from tests.billing.helpers import daily_tariff
+from tests.billing.helpers import TEST_ACTOR, daily_tariff
 from tests.payments.factories import balance_of, last_hook, make_subscriber, notify, pay, start
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +19,7 @@ def test_a_credited_top_up_settles_the_debt_and_unblocks_the_line(
 ):
     # Given a subscriber on a daily fee of 10.00 with 4.00, blocked for debt by today's fee run
     user, line = make_subscriber(balance_minor=400)
-    Line.objects.filter(pk=line.pk).update(tariff=daily_tariff(1_000))
+    lines.assign_tariff(line, tariff=daily_tariff(1_000), actor=TEST_ACTOR)
     billing.charge_fees()
     assert Line.objects.get(pk=line.pk).status == "blocked_debt"
 

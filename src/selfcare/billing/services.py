@@ -18,7 +18,7 @@ a line never pays part of what it owes and stays blocked anyway.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -135,17 +135,26 @@ def list_due_fees(
     services: Sequence[tuple[int, datetime]],
     schedule: FeeSchedule,
     on: date,
+    *,
+    tariffs: Sequence[tuple[int, datetime]] = (),
 ) -> list[DueFee]:
-    """The fees of the periods containing local day `on`: the tariff first, then services by connection."""
-    tariff_since = max(row.activated_at, row.tariff_since or row.activated_at)
+    """The fees of the periods containing local day `on`: the tariffs first, then services, each by
+    the moment it started.
+
+    `tariffs` and `services` are the products in force on `on` (from the line's history, so a run for
+    a past date bills that day's tariff, not today's): (product id, started). Without tariff history
+    the line's current tariff is billed. A product on twice that day is billed once.
+    """
+    in_force = list(tariffs) or [(row.tariff_id, row.tariff_since or row.activated_at)]
     due = [
         _due(
             ProductKind.TARIFF,
-            row.tariff_id,
-            schedule.tariffs.get(row.tariff_id),
-            local_date(tariff_since),
+            tariff_id,
+            schedule.tariffs.get(tariff_id),
+            local_date(max(row.activated_at, since)),
             on,
         )
+        for tariff_id, since in sorted(in_force, key=lambda item: (item[1], item[0]))
     ]
     for service_id, connected_at in sorted(services, key=lambda item: (item[1], item[0])):
         due.append(
@@ -157,7 +166,11 @@ def list_due_fees(
                 on,
             )
         )
-    return [fee for fee in due if fee is not None]
+    once: dict[tuple[str, int, date], DueFee] = {}
+    for fee in due:
+        if fee is not None:
+            once.setdefault(fee.identity, fee)
+    return list(once.values())
 
 
 # --- Results ---------------------------------------------------------------------------------------
@@ -285,11 +298,14 @@ def settle_all_debts(*, actor: str = DEFAULT_ACTOR, on: date | None = None) -> B
     return total
 
 
-def _services_by_line(line_ids: Iterable[int]) -> dict[int, list[tuple[int, datetime]]]:
-    services: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
-    for _assignment_id, line_id, service_id, connected_at in lines_queries.list_active_assignments(line_ids):
-        services[line_id].append((service_id, connected_at))
-    return services
+def _local_day(day: date) -> tuple[datetime, datetime]:
+    """[local midnight of `day`, local midnight of the next day)."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    following = day + timedelta(days=1)
+    return (
+        datetime(day.year, day.month, day.day, tzinfo=zone),
+        datetime(following.year, following.month, following.day, tzinfo=zone),
+    )
 
 
 def _known_charges(line_ids: Sequence[int], on: date) -> dict[int, list[FeeCharge]]:
@@ -315,7 +331,8 @@ def _bill_lines(
     """Bill these lines; the caller holds their ledger accounts' locks inside one transaction."""
     schedule = catalog_queries.get_fee_schedule()
     line_ids = [row.id for row in rows]
-    services = _services_by_line(line_ids)
+    day_start, day_end = _local_day(on)
+    tariffs, services = lines_queries.list_products_in_force(line_ids, start=day_start, end=day_end)
     known = _known_charges(line_ids, on)
     result = BillingResult()
     pending: list[FeeCharge] = []
@@ -324,7 +341,7 @@ def _bill_lines(
         _bill_line(
             row,
             known.get(row.id, []),
-            list_due_fees(row, services.get(row.id, []), schedule, on),
+            list_due_fees(row, services.get(row.id, []), schedule, on, tariffs=tariffs.get(row.id, ())),
             on=on,
             actor=actor,
             revenue_id=revenue_id,
