@@ -175,3 +175,15 @@ def list_tariff_allowances(tariff_id: int) -> list[AllowanceCard]:
 
 def get_service_ids_of_kind(kind: str) -> set[int]:
     return set(Service.objects.filter(kind=kind).values_list("id", flat=True))
+
+
+def get_tariff(tariff_id: int) -> Tariff | None:
+    return Tariff.objects.filter(pk=tariff_id).first()
+
+
+def get_service(service_id: int) -> Service | None:
+    return (
+        Service.objects.filter(pk=service_id)
+        .prefetch_related("allowed_tariffs", "requires", "excludes")
+        .first()
+    )
