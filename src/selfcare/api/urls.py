@@ -6,10 +6,7 @@ from ninja import NinjaAPI
 
 from selfcare.api.problems import install_problem_handlers
 from selfcare.billing.api import router as changes_router
-from selfcare.billing.api import router as changes_router
 from selfcare.identity.api import router as auth_router
-from selfcare.lines.api import network_router as screening_router
-from selfcare.lines.api import router as black_list_router
 from selfcare.lines.api import network_router as screening_router
 from selfcare.lines.api import router as black_list_router
 from selfcare.payments.api import router as payments_router
@@ -30,9 +27,6 @@ install_problem_handlers(api)
 api.add_router("/auth/", auth_router)
 api.add_router("/payments/", payments_router)
 api.add_router("/network/", usage_router)
-api.add_router("/network/", screening_router)
-api.add_router("/changes/", changes_router)
-api.add_router("/black-list/", black_list_router)
 api.add_router("/network/", screening_router)
 api.add_router("/changes/", changes_router)
 api.add_router("/black-list/", black_list_router)
