@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 
 from selfcare.api.problems import install_problem_handlers
 from selfcare.billing.api import router as changes_router
+from selfcare.identity.api import profile_router
 from selfcare.identity.api import router as auth_router
 from selfcare.lines.api import network_router as screening_router
 from selfcare.lines.api import router as black_list_router
@@ -25,6 +26,7 @@ api = NinjaAPI(
 )
 install_problem_handlers(api)
 api.add_router("/auth/", auth_router)
+api.add_router("/profile/", profile_router)
 api.add_router("/payments/", payments_router)
 api.add_router("/network/", usage_router)
 api.add_router("/network/", screening_router)

@@ -26,6 +26,8 @@ from selfcare.identity.schemas import (
     MeOut,
     NumberIn,
     PasswordLoginIn,
+    ProfileIn,
+    ProfileOut,
     RefreshIn,
     RegisterConfirmIn,
     ResetConfirmIn,
@@ -188,3 +190,66 @@ def logout(request: HttpRequest, body: RefreshIn) -> Status[Any]:
 def me(request: HttpRequest) -> MeOut:
     user: User = request.auth  # type: ignore[attr-defined]
     return MeOut(msisdn=user.msisdn, username=user.username, language=user.language)
+
+
+# --- /api/v1/profile/: the profile page for the mobile app ------------------------------------------------
+
+profile_router = Router(tags=["profile"], auth=SubscriberBearer())
+_PROFILE_ERRORS: dict[int, type[Problem]] = {
+    401: Problem,
+    403: Problem,
+    404: Problem,
+    409: Problem,
+    422: Problem,
+}
+
+
+def _profile(profile: services.Profile) -> ProfileOut:
+    return ProfileOut(
+        msisdn=profile.msisdn,
+        email=profile.email,
+        email_editable=profile.email_editable,
+        language=profile.language,
+        sms_enabled=sorted(profile.sms_enabled),
+        line_status=profile.line_status,
+        blocked_by_subscriber=profile.blocked_by_subscriber,
+    )
+
+
+@profile_router.get("/", response={200: ProfileOut, **_PROFILE_ERRORS}, summary="The subscriber's profile")
+def get_profile(request: HttpRequest) -> ProfileOut:
+    return _profile(services.get_profile(request.auth))  # type: ignore[attr-defined]
+
+
+@profile_router.patch(
+    "/",
+    response={200: ProfileOut, **_PROFILE_ERRORS},
+    summary="Change the e-mail for statements, the language or the SMS kinds (omitted fields stay)",
+)
+def patch_profile(request: HttpRequest, body: ProfileIn) -> ProfileOut:
+    updated = services.update_profile(
+        request.auth,  # type: ignore[attr-defined]
+        client=client_of(request),
+        email=body.email,
+        language=body.language,
+        sms_enabled=None if body.sms_enabled is None else set(body.sms_enabled),
+    )
+    return _profile(updated)
+
+
+@profile_router.post(
+    "/block",
+    response={200: ProfileOut, **_PROFILE_ERRORS},
+    summary="Block the subscriber's own number (lost phone); the app asks for confirmation first",
+)
+def block(request: HttpRequest) -> ProfileOut:
+    return _profile(services.block_own_line(request.auth))  # type: ignore[attr-defined]
+
+
+@profile_router.post(
+    "/unblock",
+    response={200: ProfileOut, **_PROFILE_ERRORS},
+    summary="Lift the subscriber's own block (a block for debt stays: line_status tells)",
+)
+def unblock(request: HttpRequest) -> ProfileOut:
+    return _profile(services.unblock_own_line(request.auth))  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from selfcare.kit.errors import BusinessError, ValidationFailed
+from selfcare.kit.errors import BusinessError, NotFound, ValidationFailed
 
 
 class InvalidPhone(ValidationFailed):
@@ -66,3 +66,29 @@ class MissingScope(BusinessError):
     code = "insufficient_scope"
     status = 403
     default_message = _("This API key may not do this: it lacks the scope %(scope)s.")
+
+
+class InvalidEmail(ValidationFailed):
+    code = "invalid_email"
+    default_message = _("Enter a valid e-mail address, like name@example.com.")
+
+
+class EmailNotEditable(BusinessError):
+    code = "email_not_editable"
+    status = 403
+    default_message = _("Statements of this line go to your company's address; your company can change it.")
+
+
+class UnknownLanguage(ValidationFailed):
+    code = "unknown_language"
+    default_message = _("This language is not offered.")
+
+
+class UnknownSmsKind(ValidationFailed):
+    code = "unknown_sms_kind"
+    default_message = _("There is no such kind of SMS.")
+
+
+class NoLine(NotFound):
+    code = "no_line"
+    default_message = _("No line belongs to this account.")

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from selfcare.identity.errors import InvalidPhone
 from selfcare.identity.services import normalize_number, validate_subscriber_password
 from selfcare.identity.validators import PASSWORD_MAX_LENGTH
+from selfcare.notifications.queries import list_sms_kinds
 
 
 def _password_field(label: Any, autocomplete: str) -> forms.CharField:
@@ -113,4 +115,46 @@ class AliasForm(forms.Form):
         max_length=30,
         help_text=_("Sign in with this name instead of your number. Leave empty to use the number."),
         widget=forms.TextInput(attrs={"autocomplete": "username", "dir": "ltr"}),
+    )
+
+
+class ProfileForm(forms.Form):
+    """E-mail for statements (individual customers only), language, and the SMS the subscriber wants."""
+
+    email = forms.EmailField(
+        label=_("E-mail for statements"),
+        required=False,
+        max_length=254,
+        help_text=_("Leave empty to receive no statements by e-mail."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "dir": "ltr"}),
+    )
+    language = forms.ChoiceField(
+        label=_("Language"), help_text=_("For these pages and for our SMS."), choices=()
+    )
+    sms_kinds = forms.MultipleChoiceField(
+        label=_("SMS I want to receive"),
+        required=False,
+        choices=(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Sign-in codes, security notices, notices that your number is blocked or that services are "
+            "suspended for debt, and answers to your requests are always sent."
+        ),
+    )
+
+    def __init__(self, *args: Any, email_editable: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        language = self.fields["language"]
+        kinds = self.fields["sms_kinds"]
+        assert isinstance(language, forms.ChoiceField) and isinstance(kinds, forms.ChoiceField)
+        language.choices = [(code, name) for code, name in settings.LANGUAGES]
+        kinds.choices = list_sms_kinds()
+        if not email_editable:
+            del self.fields["email"]
+
+
+class BlockConfirmForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("Yes, block my number now"),
+        error_messages={"required": _("Tick the box to confirm the block.")},
     )

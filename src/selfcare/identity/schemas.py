@@ -82,3 +82,23 @@ class MeOut(Schema):
     msisdn: str | None
     username: str
     language: str
+
+
+class ProfileOut(Schema):
+    msisdn: str
+    email: str = Field(..., description="Where statements go; empty: none. Only an individual's own.")
+    email_editable: bool = Field(..., description="False for company lines: the company's address is used.")
+    language: str = Field(..., description="en, ru or fa: pages, SMS and statements.")
+    sms_enabled: list[str] = Field(
+        ...,
+        description="Optional SMS kinds switched on (low_balance, payments, blocking). Codes, security "
+        "notices, block notices and support answers are always sent.",
+    )
+    line_status: str = Field(..., description="active, blocked_subscriber, blocked_debt or terminated.")
+    blocked_by_subscriber: bool
+
+
+class ProfileIn(Schema):
+    email: str | None = Field(None, max_length=254, description="Omit to keep; empty string: no e-mail.")
+    language: str | None = Field(None, max_length=8)
+    sms_enabled: list[str] | None = Field(None, description="The full list of optional kinds to keep on.")

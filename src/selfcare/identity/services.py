@@ -22,18 +22,25 @@ import structlog
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 
 from selfcare.identity.errors import (
     AliasNotAvailable,
+    EmailNotEditable,
     InvalidCode,
     InvalidCredentials,
+    InvalidEmail,
     InvalidPhone,
     InvalidToken,
     LoginDelayed,
+    NoLine,
     ResendTooSoon,
     TooManyRequests,
+    UnknownLanguage,
+    UnknownSmsKind,
     WrongCurrentPassword,
 )
 from selfcare.identity.models import (
@@ -151,6 +158,7 @@ ANONYMOUS = "anonymous"
 # it may no longer sign in (TERMINATED). Compared as strings: identity does not import lines.models.
 LINE_ACTIVE = "active"
 LINE_TERMINATED = "terminated"
+LINE_BLOCKED_BY_SUBSCRIBER = "blocked_subscriber"
 
 
 @dataclass(frozen=True)
@@ -808,6 +816,145 @@ def set_alias(user: User, *, alias: str, client: Client) -> None:
 
 def log_out(user: User, *, session_key: str, client: Client) -> None:
     end_current_session(user, session_key=session_key, client=client, reason="logout")
+
+
+# --- profile: e-mail for statements, language, SMS preferences, the subscriber's own block --------------
+# The data lives with its domain (the customer's e-mail in lines, SMS preferences in notifications);
+# these functions are the subscriber's door to it, for the profile page and the API alike.
+
+CUSTOMER_INDIVIDUAL = "individual"  # lines.models.CustomerKind.INDIVIDUAL
+
+
+@dataclass(frozen=True)
+class Profile:
+    msisdn: str
+    # The e-mail for statements; only an individual customer's own (a company's is staff's to change).
+    email: str
+    email_editable: bool
+    language: str
+    # The optional SMS kinds (notifications.models.SmsKind) that are switched on.
+    sms_enabled: frozenset[str]
+    line_status: str
+    # True when the line is under the subscriber's own block (it can be lifted from the profile).
+    blocked_by_subscriber: bool
+
+
+def _own_line(user: User) -> Any:
+    from selfcare.lines.queries import get_line_by_msisdn
+
+    line = get_line_by_msisdn(user.msisdn or "") if user.msisdn else None
+    if line is None:
+        raise NoLine()
+    return line
+
+
+def get_profile(user: User) -> Profile:
+    from selfcare.notifications.queries import get_sms_settings
+
+    line = _own_line(user)
+    customer = line.account.customer
+    sms = get_sms_settings(line.msisdn)
+    return Profile(
+        msisdn=line.msisdn,
+        email=customer.email if customer.kind == CUSTOMER_INDIVIDUAL else "",
+        email_editable=customer.kind == CUSTOMER_INDIVIDUAL,
+        language=user.language or sms.language or customer.language or settings.LANGUAGE_CODE,
+        sms_enabled=sms.enabled_kinds,
+        line_status=line.status,
+        blocked_by_subscriber=line.status == LINE_BLOCKED_BY_SUBSCRIBER,
+    )
+
+
+def _check_language(language: str) -> str:
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        raise UnknownLanguage()
+    return language
+
+
+def update_profile(
+    user: User,
+    *,
+    client: Client,
+    email: str | None = None,
+    language: str | None = None,
+    sms_enabled: set[str] | None = None,
+) -> Profile:
+    """Change what the subscriber may change about themselves; None leaves a field as it is.
+
+    E-mail: no SMS code is asked (it only says where statements go) but the change is audited with
+    before and after. Language: the pages (user), the SMS (notifications) and, for an individual
+    customer, statements and billing messages (lines). Raises InvalidEmail, EmailNotEditable,
+    UnknownLanguage, UnknownSmsKind; nothing changes when one is raised.
+    """
+    from selfcare.lines.services import set_customer_contact
+    from selfcare.notifications.queries import get_sms_settings, list_sms_kinds
+    from selfcare.notifications.services import set_sms_preferences
+
+    actor = f"user:{user.pk}"
+    line = _own_line(user)
+    customer = line.account.customer
+    individual = customer.kind == CUSTOMER_INDIVIDUAL
+    if email is not None:
+        email = email.strip()
+        if email != customer.email and not individual:
+            raise EmailNotEditable()
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError as exc:
+                raise InvalidEmail() from exc
+    if language is not None:
+        language = _check_language(language)
+    kinds = {value for value, _label in list_sms_kinds()}
+    if sms_enabled is not None and not set(sms_enabled) <= kinds:
+        raise UnknownSmsKind()
+    with transaction.atomic():
+        if language is not None and language != user.language:
+            before = user.language
+            User.objects.filter(pk=user.pk).update(language=language)
+            user.language = language
+            _audit(
+                actor,
+                "profile.language",
+                client,
+                subject_type="user",
+                subject_id=user.pk,
+                before={"language": before},
+                after={"language": language},
+            )
+        if individual and (email is not None or language is not None):
+            set_customer_contact(
+                customer,
+                email=customer.email if email is None else email,
+                language=language or customer.language,
+                actor=actor,
+            )
+        if language is not None or sms_enabled is not None:
+            current = get_sms_settings(line.msisdn)
+            enabled = current.enabled_kinds if sms_enabled is None else frozenset(sms_enabled)
+            set_sms_preferences(
+                line.msisdn,
+                language=language or current.language,
+                muted_kinds=kinds - enabled,
+                actor=actor,
+            )
+    return get_profile(user)
+
+
+def block_own_line(user: User) -> Profile:
+    """The subscriber blocks their own number (lost phone); see lines.services.block_line_voluntarily."""
+    from selfcare.lines.services import block_line_voluntarily
+
+    block_line_voluntarily(_own_line(user), actor=f"user:{user.pk}")
+    return get_profile(user)
+
+
+def unblock_own_line(user: User) -> Profile:
+    """Lift the subscriber's own block; a block for debt stays (lines.services.unblock_line_voluntarily)."""
+    from selfcare.lines.services import unblock_line_voluntarily
+
+    unblock_line_voluntarily(_own_line(user), actor=f"user:{user.pk}")
+    return get_profile(user)
 
 
 # --- API tokens ---------------------------------------------------------------------------------------

@@ -11,27 +11,31 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login as django_login
 from django.contrib.auth import logout as django_logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from selfcare.identity import services
-from selfcare.identity.errors import InvalidCredentials, TooManyRequests, WrongCurrentPassword
+from selfcare.identity.errors import InvalidCredentials, NoLine, TooManyRequests, WrongCurrentPassword
 from selfcare.identity.forms import (
     AliasForm,
+    BlockConfirmForm,
     CodeAndPasswordForm,
     CodeForm,
     LoginForm,
     NumberForm,
     PasswordChangeForm,
+    ProfileForm,
 )
 from selfcare.identity.http import client_of
 from selfcare.identity.models import AuditEvent, CodePurpose, User
@@ -89,6 +93,8 @@ def _finish_login(request: HttpRequest, user: User, *, method: str) -> HttpRespo
         httponly=True,
         samesite="Lax",
     )
+    # The language chosen in the profile follows the subscriber to every browser they sign in from.
+    _remember_language(response, user.language)
     return response
 
 
@@ -408,20 +414,144 @@ def change_password(request: HttpRequest) -> HttpResponse:
     return render(request, "identity/password_change.html", {"form": form, "done": done}, status=status)
 
 
+def _remember_language(response: HttpResponse, language: str) -> None:
+    """The language cookie Django's LocaleMiddleware reads, so the pages follow the chosen language."""
+    if language in {code for code, _name in settings.LANGUAGES}:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            samesite="Lax",
+        )
+
+
+def _profile_form(profile: services.Profile, data: Any = None) -> ProfileForm:
+    initial = {"email": profile.email, "language": profile.language, "sms_kinds": sorted(profile.sms_enabled)}
+    return ProfileForm(data, initial=initial, email_editable=profile.email_editable)
+
+
+def _profile_page(
+    request: HttpRequest,
+    *,
+    alias_form: AliasForm | None = None,
+    details_form: ProfileForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = _user(request)
+    alias = "" if user.username == user.msisdn else user.username
+    context: dict[str, Any] = {
+        "form": alias_form or AliasForm(initial={"alias": alias}),
+        "number": format_international(user.msisdn or ""),
+        "profile": None,
+    }
+    try:
+        profile = services.get_profile(user)
+    except NoLine:
+        pass  # staff, or a line that is gone: only the alias is shown
+    else:
+        context["profile"] = profile
+        context["details_form"] = details_form or _profile_form(profile)
+        context["line_status"] = LINE_STATUS_LABELS.get(profile.line_status, profile.line_status)
+    return render(request, "identity/profile.html", context, status=status)
+
+
+LINE_STATUS_LABELS = {
+    "active": _("Active"),
+    "blocked_subscriber": _("Blocked at your request"),
+    "blocked_debt": _("Outgoing services suspended for debt"),
+    "terminated": _("Terminated"),
+}
+
+
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    alias = "" if user.username == user.msisdn else user.username
-    form = AliasForm(request.POST or None, initial={"alias": alias})
-    saved = False
-    if request.method == "POST" and form.is_valid():
+    if request.method != "POST":
+        return _profile_page(request)
+    form = AliasForm(request.POST)
+    if form.is_valid():
         try:
             services.set_alias(user, alias=form.cleaned_data["alias"], client=client_of(request))
         except BusinessError as exc:
             form.add_error("alias", exc.render_message())
         else:
-            saved = True
-    context = {"form": form, "saved": saved, "number": format_international(user.msisdn or "")}
-    return render(request, "identity/profile.html", context)
+            messages.success(request, _("Saved."))
+            return redirect("identity:profile")
+    return _profile_page(request, alias_form=form)
+
+
+@never_cache
+@login_required
+@require_POST
+def profile_details(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    try:
+        current = services.get_profile(user)
+    except NoLine:
+        raise Http404 from None
+    form = _profile_form(current, request.POST)
+    if form.is_valid():
+        try:
+            updated = services.update_profile(
+                user,
+                client=client_of(request),
+                email=form.cleaned_data["email"] if current.email_editable else None,
+                language=form.cleaned_data["language"],
+                sms_enabled=set(form.cleaned_data["sms_kinds"]),
+            )
+        except BusinessError as exc:
+            form.add_error(None, exc.render_message())
+        else:
+            translation.activate(updated.language)
+            messages.success(request, _("Saved."))
+            response = redirect("identity:profile")
+            _remember_language(response, updated.language)
+            return response
+    return _profile_page(request, details_form=form)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def block_line(request: HttpRequest) -> HttpResponse:
+    """The confirm step before the subscriber blocks their own number."""
+    user = _user(request)
+    try:
+        current = services.get_profile(user)
+    except NoLine:
+        raise Http404 from None
+    form = BlockConfirmForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.block_own_line(user)
+        except BusinessError as exc:
+            messages.error(request, exc.render_message())
+        else:
+            messages.success(request, _("Your number is blocked. You can unblock it here at any time."))
+        return redirect("identity:profile")
+    context = {"form": form, "number": format_international(current.msisdn), "profile": current}
+    return render(request, "identity/block_confirm.html", context)
+
+
+@login_required
+@require_POST
+def unblock_line(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    try:
+        profile = services.unblock_own_line(user)
+    except NoLine:
+        raise Http404 from None
+    except BusinessError as exc:
+        messages.error(request, exc.render_message())
+    else:
+        if profile.line_status == "blocked_debt":
+            messages.warning(
+                request,
+                _("Your block is lifted. Outgoing services stay suspended until the debt is paid: top up."),
+            )
+        else:
+            messages.success(request, _("Your number is unblocked and works again."))
+    return redirect("identity:profile")

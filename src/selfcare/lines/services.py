@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from selfcare.identity.services import record_audit
@@ -103,6 +104,32 @@ def create_customer(
             after={"kind": kind, "name": name},
         )
     return customer
+
+
+def set_customer_contact(customer: Customer, *, email: str, language: str, actor: str) -> Customer:
+    """Set where statements go (`email`, "" for none) and the customer's language; audited.
+
+    The e-mail is checked by the caller's form and again here (django.core.exceptions.ValidationError).
+    """
+    if email:
+        validate_email(email)
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        before = {"email": locked.email, "language": locked.language}
+        after = {"email": email, "language": language or locked.language}
+        if before == after:
+            return locked
+        locked.email, locked.language = after["email"], after["language"]
+        locked.save(update_fields=["email", "language"])
+        record_audit(
+            actor,
+            "customer.contact",
+            subject_type="customer",
+            subject_id=locked.pk,
+            before=before,
+            after=after,
+        )
+    return locked
 
 
 def open_account(

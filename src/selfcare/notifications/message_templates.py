@@ -53,3 +53,15 @@ MESSAGE_TEXTS: dict[str, str] = {
         "%(operator)s: we have answered your request. Read the answer under Help in your account."
     ),
 }
+
+# The templates a subscriber may switch off, by kind (notifications.models.SmsKind). Every template not
+# listed is always sent: one-time codes, security notices, the notice that services are suspended for
+# debt (the subscriber must learn why calls stopped and how to resume them), the notices of the
+# subscriber's own block and unblock (they also warn when someone else did it) and support answers.
+OPTIONAL_TEMPLATE_KINDS: dict[str, str] = {
+    "billing.low_balance": "low_balance",
+    "billing.unblocked": "blocking",
+    "payments.autopay_failed": "payments",
+    "payments.card_expiring": "payments",
+    "payments.promised_granted": "payments",
+}

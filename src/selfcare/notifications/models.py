@@ -36,3 +36,33 @@ class OutboundSms(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template} → {self.msisdn} ({self.status})"
+
+
+class SmsKind(models.TextChoices):
+    """The kinds of SMS a subscriber may switch off (message_templates.OPTIONAL_TEMPLATE_KINDS).
+    Codes, security notices and the notices of a block are not among them: those are always sent."""
+
+    LOW_BALANCE = "low_balance", _("Low balance")
+    PAYMENTS = "payments", _("Payments: autopay, promised payment, expiring card")
+    BLOCKING = "blocking", _("Services restored after a block for debt")
+
+
+class SmsPreference(models.Model):
+    """What the subscriber of a number chose for their SMS: a language and the kinds they switched off.
+
+    Keyed by the number, like the messages themselves. No row: every kind on, the caller's language.
+    """
+
+    msisdn = models.CharField(
+        _("number"), max_length=16, unique=True, help_text=_("E.164, with the leading +")
+    )
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    muted_kinds = models.JSONField(_("kinds switched off"), default=list, blank=True)
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("SMS preference")
+        verbose_name_plural = _("SMS preferences")
+
+    def __str__(self) -> str:
+        return self.msisdn

@@ -17,8 +17,8 @@ from django.utils import translation
 
 from selfcare.identity.services import record_audit
 from selfcare.kit import clock
-from selfcare.notifications.message_templates import MESSAGE_TEXTS
-from selfcare.notifications.models import OutboundSms, SmsStatus
+from selfcare.notifications.message_templates import MESSAGE_TEXTS, OPTIONAL_TEMPLATE_KINDS
+from selfcare.notifications.models import OutboundSms, SmsKind, SmsPreference, SmsStatus
 from selfcare.notifications.senders import SmsSendError, get_sender
 from selfcare.notifications.senders.console import ConsoleMessage, recent_messages
 
@@ -68,11 +68,32 @@ def queue_sms(
     params: dict[str, str],
     language: str,
     actor: str = "system",
-) -> OutboundSms:
-    """Record an SMS to `msisdn` (E.164) and send it in the background once the caller commits."""
+) -> OutboundSms | None:
+    """Record an SMS to `msisdn` (E.164) and send it in the background once the caller commits.
+
+    The subscriber's preferences (SmsPreference) are honoured here, for every caller alike: their
+    language wins over the caller's, and a template of a kind they switched off is not sent (None is
+    returned and an audit row says so). Templates outside OPTIONAL_TEMPLATE_KINDS are always sent.
+    """
     if not E164.fullmatch(msisdn):
         # Callers normalise numbers (kit.phone); anything else here is a programming error.
         raise ValueError("msisdn must be in E.164 form, e.g. +79001234567")
+    preference = SmsPreference.objects.filter(msisdn=msisdn).first()
+    kind = OPTIONAL_TEMPLATE_KINDS.get(template)
+    if preference is not None and kind is not None and kind in preference.muted_kinds:
+        render_sms(template, params=params, language=settings.LANGUAGE_CODE)  # a caller's bug still shows
+        record_audit(
+            actor,
+            "sms.suppress",
+            subject_type="msisdn",
+            subject_id=msisdn,
+            after={"template": template, "kind": kind},
+            outcome="muted_by_subscriber",
+        )
+        log.info("sms.suppressed", msisdn=msisdn, template=template, kind=kind)
+        return None
+    if preference is not None and preference.language:
+        language = preference.language
     language = _language_or_default(language)
     text = render_sms(template, params=params, language=language)
     with transaction.atomic():
@@ -96,6 +117,36 @@ def queue_sms(
         # error page. The row then stays "queued" (visible in the back office) and is not resent.
         transaction.on_commit(lambda: _enqueue_delivery(sms_id), robust=True)
     return sms
+
+
+def set_sms_preferences(msisdn: str, *, language: str, muted_kinds: set[str], actor: str) -> SmsPreference:
+    """Store the SMS language ("" = the caller's) and the kinds switched off for `msisdn`; audited."""
+    unknown = set(muted_kinds) - set(SmsKind.values)
+    if unknown:
+        raise ValueError(f"unknown SMS kinds {sorted(unknown)}")
+    muted = sorted(muted_kinds)
+    language = _language_or_default(language) if language else ""
+    with transaction.atomic():
+        preference, created = SmsPreference.objects.select_for_update().get_or_create(
+            msisdn=msisdn, defaults={"updated_at": clock.now()}
+        )
+        before = {"language": preference.language, "muted_kinds": list(preference.muted_kinds)}
+        after = {"language": language, "muted_kinds": muted}
+        if before == after and not created:
+            return preference
+        preference.language = language
+        preference.muted_kinds = muted
+        preference.updated_at = clock.now()
+        preference.save(update_fields=["language", "muted_kinds", "updated_at"])
+        record_audit(
+            actor,
+            "sms.preferences",
+            subject_type="msisdn",
+            subject_id=msisdn,
+            before=before,
+            after=after,
+        )
+    return preference
 
 
 def _enqueue_delivery(sms_id: int) -> None:
