@@ -50,6 +50,7 @@ from selfcare.lines.models import BlackListEntry, Line, ServiceAssignment, Tarif
 from selfcare.usage.models import Bucket
 from selfcare.usage.queries import list_line_buckets
 from tests.billing.helpers import balance_of, fees_of, line_with_money, status_of
+from tests.concurrency import run_in_threads
 from tests.factories import make_service, make_tariff
 from tests.usage.factories import GB
 
@@ -825,3 +826,50 @@ def test_the_purge_keeps_lists_whose_service_is_on_or_was_switched_off_recently(
     frozen_clock.advance(timedelta(days=10))
     assert changes.purge_expired_black_lists() == 0
     assert BlackListEntry.objects.count() == 2
+
+
+# --- Concurrency --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_connects_of_one_service_connect_it_once_and_charge_once(frozen_clock):
+    # Given a line with 500.00 and an option of 30.00 + 10.00 a day
+    line = line_with_money(tariff(0, FeePeriod.NONE), 50_000)
+    option = service(connect_fee_minor=3_000, fee_minor=1_000, period=FeePeriod.DAILY)
+
+    # When two requests (two taps, two keys) connect it at the same instant
+    results = run_in_threads(
+        2,
+        lambda i: changes.connect_service(line, service=option, actor=USER, idempotency_key=f"tap-{i}"),
+        exceptions_as_results=True,
+    )
+
+    # Then one connects it and the other is told it is connected; it is charged once
+    assert sorted(type(r).__name__ for r in results) == ["ChangePreview", "ServiceAlreadyConnected"]
+    assert balance_of(line) == 46_000
+    assert ServiceAssignment.objects.filter(line=line, service=option).count() == 1
+    assert sorted(Transaction.objects.filter(kind__startswith="service_").values_list("kind", flat=True)) == [
+        "service_connect_fee",
+        "service_fee",
+    ]
+    assert ProductChange.objects.filter(line=line).count() == 1
+    assert verify_ledger().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_request_twice_at_once_applies_once(frozen_clock):
+    # Given a line with 500.00 and a tariff whose rest of March costs 300.00
+    line = line_with_money(tariff(0, FeePeriod.NONE), 50_000)
+    new = tariff(31_000)
+
+    # When the app sends the same change twice at the same instant (one Idempotency-Key)
+    results = run_in_threads(
+        2, lambda _i: changes.change_tariff(line, tariff=new, actor=USER, idempotency_key="one-key")
+    )
+
+    # Then both answers are the one change, charged once
+    assert results[0] == results[1]
+    assert results[0].total_minor == 30_000
+    assert balance_of(line) == 20_000
+    assert ProductChange.objects.filter(line=line).count() == 1
+    assert verify_ledger().ok
