@@ -93,6 +93,14 @@ def black_list_entry_fee_minor(service_id: int) -> int:
     return fee
 
 
+def get_fee_charges_by_keys(keys: Iterable[str]) -> dict[str, FeeCharge]:
+    """Fee charges by their ledger idempotency key (a fee's transaction names its charge by that key)."""
+    return {
+        charge.idempotency_key: charge
+        for charge in FeeCharge.objects.filter(idempotency_key__in=list(set(keys)))
+    }
+
+
 # --- Product changes: what the cabinet offers and what was changed (billing/changes.py) -------------
 
 
@@ -269,3 +277,8 @@ def list_product_changes(line_id: int, *, limit: int = 50) -> list[ProductChange
     """The line's tariff changes, service connections and disconnections and black-list additions
     made through billing.changes, newest first, with what each cost."""
     return list(ProductChange.objects.filter(line_id=line_id).order_by("-created_at", "-id")[:limit])
+
+
+def get_product_changes(change_ids: Iterable[int]) -> dict[int, ProductChange]:
+    """Applied product changes by id (a one-off fee's transaction names its change)."""
+    return {change.pk: change for change in ProductChange.objects.filter(pk__in=list(set(change_ids)))}

@@ -8,7 +8,17 @@ from typing import Any
 
 from django.db.models import Q
 
-from selfcare.catalog.models import Allowance, NumberRange, Rate, Service, Tariff, Zone, ZoneKind, ZonePrefix
+from selfcare.catalog.models import (
+    Allowance,
+    NumberRange,
+    Rate,
+    Service,
+    Tariff,
+    UsageClass,
+    Zone,
+    ZoneKind,
+    ZonePrefix,
+)
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,34 @@ def get_service_parameters(service_id: int) -> tuple[str, dict[str, Any]]:
     """(kind, parameters) of a service."""
     kind, parameters = Service.objects.values_list("kind", "parameters").get(pk=service_id)
     return kind, dict(parameters or {})
+
+
+# --- Reads for the subscriber cabinet ---------------------------------------------------------------
+
+
+def get_tariff_by_code(code: str) -> Tariff | None:
+    return Tariff.objects.filter(code=code).first()
+
+
+def get_service_by_code(code: str) -> Service | None:
+    return Service.objects.filter(code=code).first()
+
+
+def get_product_names(
+    *, tariff_ids: Iterable[int] = (), service_ids: Iterable[int] = (), codes: Iterable[str] = ()
+) -> dict[tuple[str, Any], Any]:
+    """Catalog rows by ("tariff", id), ("service", id) and ("code", code), for naming causes (two queries)."""
+    found: dict[tuple[str, Any], Any] = {}
+    tariff_ids, service_ids, codes = set(tariff_ids), set(service_ids), set(codes)
+    if tariff_ids or codes:
+        for tariff in Tariff.objects.filter(Q(pk__in=tariff_ids) | Q(code__in=codes)):
+            found[("tariff", tariff.pk)] = tariff
+            found[("code", tariff.code)] = tariff
+    if service_ids or codes:
+        for service in Service.objects.filter(Q(pk__in=service_ids) | Q(code__in=codes)):
+            found[("service", service.pk)] = service
+            found.setdefault(("code", service.code), service)
+    return found
 
 
 # --- The cabinet's comparison of tariffs and its list of services -------------------------------------
@@ -187,3 +225,8 @@ def get_service(service_id: int) -> Service | None:
         .prefetch_related("allowed_tariffs", "requires", "excludes")
         .first()
     )
+
+
+def usage_class_label(code: str) -> str:
+    """The translated name of a usage class (on-net, roaming...) as the catalog defines it."""
+    return str(dict(UsageClass.choices).get(code, code))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, tzinfo
+from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Sum
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import TruncDate
 
 from selfcare.ledger.models import LedgerAccount, Posting, Transaction
 
@@ -139,3 +141,162 @@ def sum_debits_minor(account_id: int, *, since: datetime, exclude_kinds: Iterabl
         .aggregate(total=Sum("amount_minor"))["total"]
     )
     return -int(total or 0)
+
+
+# --- Reads for the subscriber cabinet (one account's money at a glance and its history) -----------------
+
+
+@dataclass(frozen=True)
+class Movement:
+    at: datetime
+    amount_minor: int  # positive for money in, negative for money out
+    kind: str
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """What left the account in three windows, and its latest credit and debit."""
+
+    spent_today_minor: int
+    spent_month_minor: int
+    spent_window_minor: int
+    last_credit: Movement | None
+    last_debit: Movement | None
+
+
+def _spent_since(since: datetime, exclude_kinds: list[str]) -> Subquery:
+    return Subquery(
+        Posting.objects.filter(account_id=OuterRef("pk"), created_at__gte=since, amount_minor__lt=0)
+        .exclude(transaction__kind__in=exclude_kinds)
+        .values("account_id")
+        .annotate(total=Sum("amount_minor"))
+        .values("total")[:1]
+    )
+
+
+def get_account_summary(
+    account_id: int,
+    *,
+    day_start: datetime,
+    month_start: datetime,
+    window_start: datetime,
+    credit_kinds: Iterable[str],
+    not_spending_kinds: Iterable[str] = (),
+) -> AccountSummary:
+    """Spending since three instants (negative postings, leaving out `not_spending_kinds`), the latest
+    posting of one of `credit_kinds` into the account and the latest spending posting: one query.
+
+    Every part is a subquery on the (account, created_at, id) index, so the cost does not grow with
+    the account's history.
+    """
+    excluded = list(not_spending_kinds)
+    credits = Posting.objects.filter(
+        account_id=OuterRef("pk"), amount_minor__gt=0, transaction__kind__in=list(credit_kinds)
+    ).order_by("-created_at", "-id")
+    debits = (
+        Posting.objects.filter(account_id=OuterRef("pk"), amount_minor__lt=0)
+        .exclude(transaction__kind__in=excluded)
+        .order_by("-created_at", "-id")
+    )
+    row = (
+        LedgerAccount.objects.filter(pk=account_id)
+        .annotate(
+            today=_spent_since(day_start, excluded),
+            month=_spent_since(month_start, excluded),
+            window=_spent_since(window_start, excluded),
+            credit_at=Subquery(credits.values("created_at")[:1]),
+            credit_amount=Subquery(credits.values("amount_minor")[:1]),
+            credit_kind=Subquery(credits.values("transaction__kind")[:1]),
+            debit_at=Subquery(debits.values("created_at")[:1]),
+            debit_amount=Subquery(debits.values("amount_minor")[:1]),
+            debit_kind=Subquery(debits.values("transaction__kind")[:1]),
+        )
+        .values(
+            "today",
+            "month",
+            "window",
+            "credit_at",
+            "credit_amount",
+            "credit_kind",
+            "debit_at",
+            "debit_amount",
+            "debit_kind",
+        )
+        .get()
+    )
+    return AccountSummary(
+        spent_today_minor=-int(row["today"] or 0),
+        spent_month_minor=-int(row["month"] or 0),
+        spent_window_minor=-int(row["window"] or 0),
+        last_credit=Movement(row["credit_at"], int(row["credit_amount"]), row["credit_kind"])
+        if row["credit_at"] is not None
+        else None,
+        last_debit=Movement(row["debit_at"], int(row["debit_amount"]), row["debit_kind"])
+        if row["debit_at"] is not None
+        else None,
+    )
+
+
+def sum_debits_by_day_and_kind(
+    account_id: int, *, since: datetime, tz: tzinfo, exclude_kinds: Iterable[str] = ()
+) -> list[tuple[date, str, int]]:
+    """(local day, transaction kind, spent) for every day since `since` that had spending; one query."""
+    rows = (
+        Posting.objects.filter(account_id=account_id, created_at__gte=since, amount_minor__lt=0)
+        .exclude(transaction__kind__in=list(exclude_kinds))
+        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("day", "transaction__kind")
+        .annotate(total=Sum("amount_minor"))
+        .order_by("day", "transaction__kind")
+        .values_list("day", "transaction__kind", "total")
+    )
+    return [(day, kind, -int(total)) for day, kind, total in rows]
+
+
+def list_transaction_ids(account_id: int, *, kind: str, since: datetime, until: datetime) -> list[int]:
+    """Transactions of one kind that moved this account's money in [since, until)."""
+    return list(
+        Posting.objects.filter(
+            account_id=account_id, created_at__gte=since, created_at__lt=until, transaction__kind=kind
+        ).values_list("transaction_id", flat=True)
+    )
+
+
+POSTING_FIELDS = (
+    "id",
+    "amount_minor",
+    "balance_after_minor",
+    "created_at",
+    "transaction_id",
+    "transaction__kind",
+    "transaction__cause_type",
+    "transaction__cause_id",
+    "transaction__memo",
+)
+
+
+def list_account_postings(
+    account_id: int,
+    *,
+    kinds: Iterable[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[Posting, dict[str, Any]]:
+    """The account's postings, newest first, as dicts of POSTING_FIELDS (slice it to paginate)."""
+    query = Posting.objects.filter(account_id=account_id)
+    if kinds is not None:
+        query = query.filter(transaction__kind__in=list(kinds))
+    if since is not None:
+        query = query.filter(created_at__gte=since)
+    if until is not None:
+        query = query.filter(created_at__lt=until)
+    return query.order_by("-created_at", "-id").values(*POSTING_FIELDS)
+
+
+def get_account_posting(account_id: int, transaction_id: int) -> dict[str, Any] | None:
+    """The account's posting in one transaction (None when the transaction never touched the account)."""
+    return (
+        Posting.objects.filter(account_id=account_id, transaction_id=transaction_id)
+        .values(*POSTING_FIELDS)
+        .first()
+    )

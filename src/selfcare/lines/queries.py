@@ -234,6 +234,20 @@ def list_account_ids_with_line_status(status: str) -> list[int]:
     return list(Line.objects.filter(status=status).values_list("account_id", flat=True).distinct())
 
 
+# --- Reads for the subscriber cabinet ---------------------------------------------------------------
+
+
+def get_subscriber_line(msisdn: str) -> Line | None:
+    """A line with what its owner's pages show at once: customer, account, balance, tariff (one query)."""
+    if not msisdn:
+        return None
+    return (
+        Line.objects.select_related("account__customer", "account__ledger_account", "tariff")
+        .filter(msisdn=msisdn)
+        .first()
+    )
+
+
 def list_tariff_eras(line_ids: Iterable[int], *, since: datetime) -> dict[int, list[tuple[datetime, int]]]:
     """For the lines whose tariff changed after `since`: (from, tariff id) of every tariff in force
     since then, oldest first. Lines without such a change are left out (their current tariff is the

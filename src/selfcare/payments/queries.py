@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,17 +60,35 @@ class PromisedOffer:
     all_tiers: list[Tier] = field(default_factory=list)
 
 
-def promised_offer(line: Any) -> PromisedOffer:
-    """Whether this line may take a promised payment now, which amounts, at which fees, until when."""
-    rule = get_promised_rule()
+def spend_window_days(rule: PromisedPaymentRule) -> int:
+    """How far back the average monthly spending of a promised payment rule looks."""
+    return 30 * max(rule.spend_months, 1)
+
+
+def promised_offer(
+    line: Any,
+    *,
+    rule: PromisedPaymentRule | None = None,
+    balance_minor: int | None = None,
+    spent_minor: int | None = None,
+) -> PromisedOffer:
+    """Whether this line may take a promised payment now, which amounts, at which fees, until when.
+
+    A page that has already read the rule, the balance and the spending of the last
+    `spend_window_days(rule)` days (excluding repayments) passes them in and saves their queries.
+    """
+    rule = rule if rule is not None else get_promised_rule()
     now = clock.now()
     account = line.account
     customer = int(account.ledger_account_id)
-    balance = ledger_queries.get_balance_minor(customer)
+    balance = ledger_queries.get_balance_minor(customer) if balance_minor is None else balance_minor
     tenure_days = (now - line.activated_at).days
-    window_days = 30 * max(rule.spend_months, 1)
-    spent = ledger_queries.sum_debits_minor(
-        customer, since=now - timedelta(days=window_days), exclude_kinds=_NOT_SPENDING_KINDS
+    spent = (
+        ledger_queries.sum_debits_minor(
+            customer, since=now - timedelta(days=spend_window_days(rule)), exclude_kinds=_NOT_SPENDING_KINDS
+        )
+        if spent_minor is None
+        else spent_minor
     )
     avg_spend = spent // max(rule.spend_months, 1)
     cap = rule.max_amount_minor
@@ -80,11 +99,14 @@ def promised_offer(line: Any) -> PromisedOffer:
         key=lambda t: t.amount_minor,
     )
     tiers = [t for t in all_tiers if 0 < t.amount_minor <= cap and t.fee_minor < t.amount_minor]
-    open_promised = (
-        PromisedPayment.objects.filter(account_id=account.pk, status__in=OPEN_PROMISED_STATUSES)
-        .order_by("granted_at")
-        .first()
+    # The open promised payment and any written-off one, in one query.
+    earlier = list(
+        PromisedPayment.objects.filter(
+            account_id=account.pk, status__in=[*OPEN_PROMISED_STATUSES, PromisedStatus.WRITTEN_OFF]
+        ).order_by("granted_at", "pk")
     )
+    open_promised = next((p for p in earlier if p.status in OPEN_PROMISED_STATUSES), None)
+    written_off = any(p.status == PromisedStatus.WRITTEN_OFF for p in earlier)
     reasons: list[str | Promise] = []
     if not rule.enabled:
         reasons.append(_("Promised payments are not offered at the moment."))
@@ -94,7 +116,7 @@ def promised_offer(line: Any) -> PromisedOffer:
         reasons.append(_("An earlier promised payment is overdue; top up to repay it first."))
     elif open_promised is not None:
         reasons.append(_("You already have a promised payment; it is repaid with your next top-up."))
-    if PromisedPayment.objects.filter(account_id=account.pk, status=PromisedStatus.WRITTEN_OFF).exists():
+    if written_off:
         reasons.append(_("An earlier promised payment was not repaid."))
     if tenure_days < rule.min_tenure_days:
         reasons.append(
@@ -150,3 +172,14 @@ def get_autopay(account_id: int) -> AutopaySettings | None:
 
 def list_promised(account_id: int, *, limit: int = 20) -> QuerySet[PromisedPayment]:
     return PromisedPayment.objects.filter(account_id=account_id).order_by("-granted_at")[:limit]
+
+
+def get_payment_cards(payment_ids: Iterable[int]) -> dict[int, tuple[str, str, str, str]]:
+    """(kind, card brand, last four digits, public id) of these payments, by id, to name top-ups in a
+    history and link their receipts."""
+    return {
+        pk: (kind, brand, last4, str(public_id))
+        for pk, kind, brand, last4, public_id in Payment.objects.filter(
+            pk__in=list(set(payment_ids))
+        ).values_list("pk", "kind", "card_brand", "card_last4", "public_id")
+    }

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from selfcare.kit import clock
 from selfcare.usage.models import Bucket, BucketConsumption, UsageRecord
@@ -71,3 +72,104 @@ def list_bucket_write_offs(bucket_id: int) -> list[tuple[int, int]]:
     first = list(UsageRecord.objects.filter(bucket_id=bucket_id).values_list("id", "bucket_units"))
     extra = list(BucketConsumption.objects.filter(bucket_id=bucket_id).values_list("record_id", "units"))
     return sorted(first + extra)
+
+
+# --- Reads for the subscriber cabinet ---------------------------------------------------------------
+
+
+def _in_chunks(values: Iterable[int], size: int = 20_000) -> Iterator[list[int]]:
+    items = sorted(set(values))
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def sum_charges_by_kind(transaction_ids: Iterable[int]) -> dict[str, int]:
+    """What the records charged by these ledger transactions cost, by record kind (voice_out, data...)."""
+    totals: dict[str, int] = {}
+    for chunk in _in_chunks(transaction_ids):
+        rows = (
+            UsageRecord.objects.filter(transaction_id__in=chunk)
+            .values("kind")
+            .annotate(total=Sum("price_minor"))
+            .values_list("kind", "total")
+        )
+        for kind, total in rows:
+            totals[kind] = totals.get(kind, 0) + int(total or 0)
+    return totals
+
+
+@dataclass(frozen=True)
+class ChargeSummary:
+    """The records one usage charge (ledger transaction) is made of, by kind."""
+
+    counts: dict[str, int]  # record kind -> records
+    totals: dict[str, int]  # record kind -> price
+    records: list[UsageRecord]  # the records themselves when there are few of them
+
+    @property
+    def count(self) -> int:
+        return sum(self.counts.values())
+
+
+def summarize_charges(transaction_ids: Iterable[int], *, list_up_to: int = 3) -> dict[int, ChargeSummary]:
+    """For each usage charge: its records counted and summed by kind, and listed when at most
+    `list_up_to` (two queries for a whole page of charges)."""
+    ids = list(set(transaction_ids))
+    if not ids:
+        return {}
+    counts: dict[int, dict[str, int]] = {}
+    totals: dict[int, dict[str, int]] = {}
+    rows = (
+        UsageRecord.objects.filter(transaction_id__in=ids)
+        .values("transaction_id", "kind")
+        .annotate(n=Count("id"), total=Sum("price_minor"))
+        .values_list("transaction_id", "kind", "n", "total")
+    )
+    for txn_id, kind, n, total in rows:
+        counts.setdefault(txn_id, {})[kind] = int(n)
+        totals.setdefault(txn_id, {})[kind] = int(total or 0)
+    few = [txn_id for txn_id, by_kind in counts.items() if sum(by_kind.values()) <= list_up_to]
+    records: dict[int, list[UsageRecord]] = {}
+    if few:
+        for record in UsageRecord.objects.filter(transaction_id__in=few).order_by("started_at", "id"):
+            records.setdefault(int(record.transaction_id or 0), []).append(record)
+    return {
+        txn_id: ChargeSummary(counts=counts[txn_id], totals=totals[txn_id], records=records.get(txn_id, []))
+        for txn_id in counts
+    }
+
+
+def list_charged_records(transaction_id: int) -> QuerySet[UsageRecord]:
+    """The priced records a usage charge is made of, in the order they happened."""
+    return UsageRecord.objects.filter(transaction_id=transaction_id).order_by("started_at", "id")
+
+
+def get_line_record(record_id: int, *, line_ids: Iterable[int]) -> UsageRecord | None:
+    """A usage record of one of these lines (None for anyone else's), with its bucket's origin."""
+    return (
+        UsageRecord.objects.filter(pk=record_id, line_id__in=list(line_ids))
+        .select_related("zone", "roaming_zone")
+        .first()
+    )
+
+
+def get_buckets(bucket_ids: Iterable[int]) -> dict[int, Bucket]:
+    """Buckets by id with what they came from (tariff or service), to name them."""
+    return {
+        bucket.pk: bucket
+        for bucket in Bucket.objects.filter(pk__in=list(set(bucket_ids))).select_related(
+            "tariff", "service_assignment__service"
+        )
+    }
+
+
+CALL_KINDS = ("voice_in", "voice_out", "sms_in")
+
+
+def list_recent_contacts(line_id: int, *, since: datetime, limit: int = 10) -> list[UsageRecord]:
+    """The latest calls (both ways) and incoming SMS of a line, with a number, newest first."""
+    return list(
+        UsageRecord.objects.filter(line_id=line_id, started_at__gte=since, kind__in=CALL_KINDS)
+        .exclude(counterparty="")
+        .order_by("-started_at", "-id")[:limit]
+    )
