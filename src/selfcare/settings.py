@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "selfcare.notifications",
     "selfcare.billing",
     "selfcare.payments",
+    "selfcare.cabinet",
     "selfcare.backoffice",
     "selfcare.api",
     "selfcare.demo",

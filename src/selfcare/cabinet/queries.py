@@ -1,0 +1,666 @@
+"""Reads behind the subscriber pages: the home screen, spending, and the history of money movements
+in plain words (docs/cabinet.md).
+
+The cabinet owns no tables. It composes the domains' own reads (`<domain>.queries`), and each page is
+built from a fixed, small number of queries whatever the size of the line's history: sums and groups
+are computed by the database, never by loading rows into Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from selfcare.billing import queries as billing_queries
+from selfcare.billing import services as billing_services
+from selfcare.cabinet import formatting
+from selfcare.catalog import queries as catalog_queries
+from selfcare.kit import clock
+from selfcare.ledger import queries as ledger_queries
+from selfcare.lines import queries as lines_queries
+from selfcare.payments import queries as payments_queries
+from selfcare.usage import queries as usage_queries
+
+BLACK_LIST_KIND = "black_list"
+# Money in that is the subscriber's own (the "last top-up"): card top-ups and autopay, bank payments.
+CREDIT_KINDS = ("topup", "payment")
+# Repaying a promised payment moves money the subscriber already spent: it is not spending again.
+NOT_SPENDING_KINDS = ("promised_repay", "promised_collect")
+
+# Transaction kinds of the one-off charges of tariff and service changes (billing.changes).
+CHANGE_KINDS = ("tariff_change_fee", "service_connect_fee", "black_list_entry_fee")
+
+HISTORY_FILTERS: dict[str, tuple[Promise, tuple[str, ...]]] = {
+    "topups": (gettext_lazy("Top-ups"), ("topup", "payment", "promised_grant")),
+    "fees": (gettext_lazy("Tariff and service fees"), ("tariff_fee", "service_fee")),
+    "usage": (gettext_lazy("Calls, SMS and data"), ("usage",)),
+    "changes": (gettext_lazy("Tariff and service changes"), CHANGE_KINDS),
+    "promised": (
+        gettext_lazy("Promised payments"),
+        ("promised_grant", "promised_repay", "promised_collect", "promised_write_off"),
+    ),
+}
+
+SPENDING_CATEGORIES: tuple[tuple[str, Promise], ...] = (
+    ("calls", gettext_lazy("Calls")),
+    ("sms", gettext_lazy("SMS")),
+    ("data", gettext_lazy("Mobile internet")),
+    ("subscription", gettext_lazy("Subscription fees")),
+    ("services", gettext_lazy("Services")),
+    ("other", gettext_lazy("Other")),
+)
+_CATEGORY_OF_KIND = {
+    "tariff_fee": "subscription",
+    "tariff_change_fee": "subscription",
+    "service_fee": "services",
+    "service_connect_fee": "services",
+    "black_list_entry_fee": "services",
+}
+_CATEGORY_OF_RECORD = {
+    "voice_out": "calls",
+    "voice_in": "calls",
+    "sms_out": "sms",
+    "sms_in": "sms",
+    "data": "data",
+}
+
+
+def operator_tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=operator_tz())
+
+
+def get_subscriber_line(user: Any) -> Any:
+    """The signed-in subscriber's line (with customer, account, balance and tariff), or None."""
+    return lines_queries.get_subscriber_line(getattr(user, "msisdn", None) or "")
+
+
+def next_fee_date(fee_minor: int, fee_period: str, *, today: date) -> date | None:
+    """The local day the next recurring fee of a product is due (None when it has no fee)."""
+    if fee_minor <= 0 or fee_period not in ("daily", "monthly"):
+        return None
+    return billing_services.period_of(fee_period, today)[1]
+
+
+# --- Home ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BucketView:
+    usage_kind: str
+    source: str  # the tariff or service the allowance comes from
+    amount: int
+    remaining: int
+    renews: bool  # a tariff allowance renews with the period; a pack expires
+    until: datetime | None
+    roaming_zone: str
+
+
+@dataclass(frozen=True)
+class ServiceView:
+    code: str
+    name: str
+    kind: str
+    fee_minor: int
+    fee_period: str
+    connected_at: datetime
+    next_fee: date | None
+
+
+@dataclass
+class Home:
+    line: Any
+    balance_minor: int
+    summary: ledger_queries.AccountSummary
+    buckets: list[BucketView]
+    services: list[ServiceView]
+    black_list: list[Any] | None  # None when the Black list service is off
+    tariff_next_fee: date | None
+    promised: payments_queries.PromisedOffer | None
+    promised_rule: Any
+
+    @property
+    def low_balance(self) -> bool:
+        return self.balance_minor <= 0
+
+    @property
+    def promised_eligible(self) -> bool:
+        return self.promised is not None and self.promised.eligible
+
+
+def get_home(line: Any) -> Home:
+    """Everything the home screen shows, in at most six queries (the line itself is already read)."""
+    now = clock.now()
+    today = now.astimezone(operator_tz()).date()
+    start = day_start(today)
+    balance = int(line.account.ledger_account.balance_minor)
+    rule = payments_queries.get_promised_rule()
+    summary = ledger_queries.get_account_summary(
+        int(line.account.ledger_account_id),
+        day_start=start,
+        month_start=start.replace(day=1),
+        window_start=now - timedelta(days=payments_queries.spend_window_days(rule)),
+        credit_kinds=CREDIT_KINDS,
+        not_spending_kinds=NOT_SPENDING_KINDS,
+    )
+    buckets = [_bucket_view(bucket) for bucket in usage_queries.list_line_buckets(line.pk, at=now)]
+    assignments = lines_queries.list_connected_services(line.pk)
+    services = [
+        ServiceView(
+            code=a.service.code,
+            name=a.service.display_name,
+            kind=a.service.kind,
+            fee_minor=a.service.fee_minor,
+            fee_period=a.service.fee_period,
+            connected_at=a.connected_at,
+            next_fee=next_fee_date(a.service.fee_minor, a.service.fee_period, today=today),
+        )
+        for a in assignments
+    ]
+    black_list = (
+        lines_queries.list_black_list(line.pk) if any(s.kind == BLACK_LIST_KIND for s in services) else None
+    )
+    # The offer's own reads only when it can be offered at all: a balance at or above the rule's
+    # threshold is never eligible, and most subscribers have one.
+    offer = None
+    if rule.enabled and line.account.kind == "prepaid" and balance < rule.min_balance_minor:
+        offer = payments_queries.promised_offer(
+            line, rule=rule, balance_minor=balance, spent_minor=summary.spent_window_minor
+        )
+    return Home(
+        line=line,
+        balance_minor=balance,
+        summary=summary,
+        buckets=buckets,
+        services=services,
+        black_list=black_list,
+        tariff_next_fee=next_fee_date(line.tariff.fee_minor, line.tariff.fee_period, today=today),
+        promised=offer,
+        promised_rule=rule,
+    )
+
+
+def _bucket_source(bucket: Any) -> str:
+    if bucket.tariff_id is not None:
+        return str(bucket.tariff.display_name)
+    return str(bucket.service_assignment.service.display_name)
+
+
+def _bucket_view(bucket: Any) -> BucketView:
+    if bucket.tariff_id is not None:
+        source, renews = bucket.tariff.display_name, True
+    else:
+        service = bucket.service_assignment.service
+        source = service.display_name
+        # A periodic service's allowance renews like a tariff's; a pack (validity_days) runs out.
+        renews = not service.validity_days
+    return BucketView(
+        usage_kind=bucket.usage_kind,
+        source=source,
+        amount=int(bucket.amount),
+        remaining=int(bucket.remaining),
+        renews=renews,
+        until=bucket.period_end,
+        roaming_zone=bucket.zone.display_name if bucket.zone_id else "",
+    )
+
+
+# --- Spending -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DaySpending:
+    day: date
+    amount_minor: int
+
+
+@dataclass(frozen=True)
+class CategorySpending:
+    code: str
+    label: str
+    amount_minor: int
+
+
+@dataclass(frozen=True)
+class Spending:
+    days: list[DaySpending]  # the last 30 local days, oldest first, today last
+    categories: list[CategorySpending]  # this month, every category (zero ones included)
+    month_start: date
+
+    @property
+    def month_total_minor(self) -> int:
+        return sum(c.amount_minor for c in self.categories)
+
+    @property
+    def days_total_minor(self) -> int:
+        return sum(d.amount_minor for d in self.days)
+
+
+def get_spending(line: Any, *, days: int = 30) -> Spending:
+    """Daily spending of the last `days` days and this month's spending by category (three queries)."""
+    now = clock.now()
+    today = now.astimezone(operator_tz()).date()
+    first_day = today - timedelta(days=days - 1)
+    month_first = today.replace(day=1)
+    account_id = int(line.account.ledger_account_id)
+    rows = ledger_queries.sum_debits_by_day_and_kind(
+        account_id,
+        since=day_start(min(first_day, month_first)),
+        tz=operator_tz(),
+        exclude_kinds=NOT_SPENDING_KINDS,
+    )
+    per_day: dict[date, int] = {}
+    per_kind: dict[str, int] = {}
+    for day, kind, amount in rows:
+        per_day[day] = per_day.get(day, 0) + amount
+        if day >= month_first:
+            per_kind[kind] = per_kind.get(kind, 0) + amount
+    totals = dict.fromkeys((code for code, _label in SPENDING_CATEGORIES), 0)
+    usage_total = per_kind.pop("usage", 0)
+    if usage_total:
+        # A usage charge is one ledger transaction per batch; its records say what it was for.
+        charges = usage_queries.sum_charges_by_kind(
+            ledger_queries.list_transaction_ids(
+                account_id,
+                kind="usage",
+                since=day_start(month_first),
+                until=day_start(today + timedelta(days=1)),
+            )
+        )
+        for record_kind, amount in charges.items():
+            totals[_CATEGORY_OF_RECORD.get(record_kind, "other")] += amount
+        # Records of an account's other line share its charges; whatever is not explained stays "other".
+        totals["other"] += usage_total - sum(charges.values())
+    for kind, amount in per_kind.items():
+        totals[_CATEGORY_OF_KIND.get(kind, "other")] += amount
+    return Spending(
+        days=[
+            DaySpending(first_day + timedelta(days=i), per_day.get(first_day + timedelta(days=i), 0))
+            for i in range(days)
+        ],
+        categories=[CategorySpending(code, str(label), totals[code]) for code, label in SPENDING_CATEGORIES],
+        month_start=month_first,
+    )
+
+
+# --- History: every money movement in plain words ---------------------------------------------------------
+
+
+@dataclass
+class RecordLine:
+    """One usage record described for people."""
+
+    id: int
+    text: str
+    price_minor: int
+    started_at: datetime
+
+
+@dataclass
+class HistoryItem:
+    transaction_id: int
+    at: datetime
+    amount_minor: int
+    balance_after_minor: int
+    kind: str
+    title: str
+    details: list[str] = field(default_factory=list)
+    records: list[RecordLine] = field(default_factory=list)
+    records_total: int = 0
+    payment_public_id: str = ""
+
+
+def list_history(line: Any, *, kinds: Iterable[str] | None, since: date | None, until: date | None) -> Any:
+    """The account's postings, newest first (a lazy query to paginate), filtered by kind and local days
+    (`until` inclusive)."""
+    return ledger_queries.list_account_postings(
+        int(line.account.ledger_account_id),
+        kinds=kinds,
+        since=day_start(since) if since else None,
+        until=day_start(until + timedelta(days=1)) if until else None,
+    )
+
+
+def get_history_item(line: Any, transaction_id: int) -> HistoryItem | None:
+    posting = ledger_queries.get_account_posting(int(line.account.ledger_account_id), transaction_id)
+    if posting is None:
+        return None
+    return describe_postings([posting], list_up_to=0)[0]
+
+
+_FEE_PERIOD_TITLES = {
+    "daily": gettext_lazy("Daily fee — %(product)s"),
+    "monthly": gettext_lazy("Monthly fee — %(product)s"),
+}
+_KIND_TITLES: dict[str, Promise] = {
+    "topup": gettext_lazy("Top-up"),
+    "payment": gettext_lazy("Bank payment"),
+    "promised_grant": gettext_lazy("Promised payment"),
+    "promised_repay": gettext_lazy("Promised payment repaid"),
+    "promised_collect": gettext_lazy("Promised payment collected at its due date"),
+    "promised_write_off": gettext_lazy("Unpaid promised payment written off"),
+    "tariff_fee": gettext_lazy("Tariff fee"),
+    "service_fee": gettext_lazy("Service fee"),
+    "usage": gettext_lazy("Calls, SMS and data"),
+    "tariff_change_fee": gettext_lazy("Tariff change fee"),
+    "service_connect_fee": gettext_lazy("Service connection fee"),
+    "black_list_entry_fee": gettext_lazy("Black list: number added"),
+}
+
+
+def _demo_code(cause_id: str) -> str:
+    """The product code in causes written as "<number>/<product code>/<day>" (the demo's history)."""
+    parts = cause_id.split("/")
+    return parts[1] if len(parts) == 3 else ""
+
+
+def describe_postings(postings: Sequence[dict[str, Any]], *, list_up_to: int = 3) -> list[HistoryItem]:
+    """Each posting in plain words, linked to its cause, with a fixed number of queries per page: one
+    per kind of cause present (payments, fee charges, product names, usage charges)."""
+    payment_ids = [
+        int(p["transaction__cause_id"])
+        for p in postings
+        if p["transaction__cause_type"] == "payment" and str(p["transaction__cause_id"]).isdigit()
+    ]
+    fee_keys = [p["transaction__cause_id"] for p in postings if p["transaction__cause_type"] == "fee_charge"]
+    usage_ids = [p["transaction_id"] for p in postings if p["transaction__kind"] == "usage"]
+    change_ids = [
+        int(p["transaction__cause_id"])
+        for p in postings
+        if p["transaction__cause_type"] == "product_change" and str(p["transaction__cause_id"]).isdigit()
+    ]
+    cards = payments_queries.get_payment_cards(payment_ids) if payment_ids else {}
+    fees = billing_queries.get_fee_charges_by_keys(fee_keys) if fee_keys else {}
+    changes = billing_queries.get_product_changes(change_ids) if change_ids else {}
+    codes = [
+        _demo_code(p["transaction__cause_id"])
+        for p in postings
+        if p["transaction__cause_type"] in ("tariff_fee", "service_fee", "service_connect")
+    ]
+    products_named = [(f.product_kind, f.product_id) for f in fees.values()] + [
+        (c.product_kind, c.product_id) for c in changes.values()
+    ]
+    tariff_ids = [pk for kind, pk in products_named if kind == "tariff"]
+    service_ids = [pk for kind, pk in products_named if kind == "service"]
+    products = (
+        catalog_queries.get_product_names(
+            tariff_ids=tariff_ids, service_ids=service_ids, codes=[c for c in codes if c]
+        )
+        if (tariff_ids or service_ids or any(codes))
+        else {}
+    )
+    charges = usage_queries.summarize_charges(usage_ids, list_up_to=list_up_to) if usage_ids else {}
+    items = []
+    for posting in postings:
+        kind = posting["transaction__kind"]
+        cause_type = posting["transaction__cause_type"]
+        cause_id = str(posting["transaction__cause_id"])
+        item = HistoryItem(
+            transaction_id=int(posting["transaction_id"]),
+            at=posting["created_at"],
+            amount_minor=int(posting["amount_minor"]),
+            balance_after_minor=int(posting["balance_after_minor"]),
+            kind=kind,
+            title=str(_KIND_TITLES.get(kind, kind.replace("_", " ").capitalize())),
+        )
+        if cause_type == "payment" and cause_id.isdigit() and int(cause_id) in cards:
+            payment_kind, brand, last4, public_id = cards[int(cause_id)]
+            item.payment_public_id = public_id
+            if last4:
+                item.title = (
+                    _("Autopay by card %(card)s")
+                    if payment_kind == "autopay"
+                    else _("Top-up by card %(card)s")
+                ) % {"card": f"{brand} •••• {last4}".strip()}
+            else:
+                item.title = _("Top-up by card")
+        elif cause_type == "payment":
+            item.title = _("Top-up by card")
+        elif cause_type == "fee_charge" and cause_id in fees:
+            fee = fees[cause_id]
+            product = products.get((fee.product_kind, fee.product_id))
+            item.title = _fee_title(fee.fee_period, product, kind)
+            item.details.append(
+                _("Period: from %(start)s to %(end)s")
+                % {
+                    "start": _short_date(fee.period_start),
+                    "end": _short_date(fee.period_end - timedelta(days=1)),
+                }
+            )
+        elif cause_type == "product_change" and cause_id.isdigit() and int(cause_id) in changes:
+            change = changes[int(cause_id)]
+            product = products.get((change.product_kind, change.product_id))
+            item.title = _change_title(kind, change, product)
+        elif cause_type in ("tariff_fee", "service_fee", "service_connect"):
+            product = products.get(("code", _demo_code(cause_id)))
+            if cause_type == "service_connect" and product is not None:
+                item.title = _("Connection — %(product)s") % {"product": product.display_name}
+            elif product is not None:
+                item.title = _fee_title(product.fee_period, product, kind)
+        elif cause_type == "black_list_entry" and "/" in cause_id:
+            item.title = _("Black list: %(number)s added") % {
+                "number": formatting.msisdn(cause_id.split("/")[-1])
+            }
+        elif kind == "usage":
+            summary = charges.get(item.transaction_id)
+            if summary is not None:
+                item.records_total = summary.count
+                item.records = [describe_record(record) for record in summary.records]
+                item.title = _usage_title(summary.counts)
+        items.append(item)
+    return items
+
+
+def _short_date(day: date) -> str:
+    from django.utils.formats import date_format
+
+    return date_format(day, "SHORT_DATE_FORMAT")
+
+
+def _fee_title(fee_period: str, product: Any, kind: str) -> str:
+    name = product.display_name if product is not None else ""
+    template = _FEE_PERIOD_TITLES.get(fee_period)
+    if template is None or not name:
+        return str(_KIND_TITLES.get(kind, kind))
+    return str(template) % {"product": name}
+
+
+def _change_title(kind: str, change: Any, product: Any) -> str:
+    name = product.display_name if product is not None else ""
+    if kind == "black_list_entry_fee" and change.entry_msisdn:
+        return _("Black list: %(number)s added") % {"number": formatting.msisdn(change.entry_msisdn)}
+    if kind == "tariff_change_fee" and name:
+        return _("Tariff change fee — %(product)s") % {"product": name}
+    if kind == "service_connect_fee" and name:
+        return _("Connection — %(product)s") % {"product": name}
+    return str(_KIND_TITLES.get(kind, kind))
+
+
+def _usage_title(counts: dict[str, int]) -> str:
+    from django.utils.translation import ngettext
+
+    calls = counts.get("voice_out", 0) + counts.get("voice_in", 0)
+    sms = counts.get("sms_out", 0) + counts.get("sms_in", 0)
+    data = counts.get("data", 0)
+    parts = []
+    if calls:
+        parts.append(
+            ngettext("%(count)s call", "%(count)s calls", calls) % {"count": formatting.number(calls)}
+        )
+    if sms:
+        parts.append(formatting.messages(sms))
+    if data:
+        parts.append(
+            ngettext("%(count)s data session", "%(count)s data sessions", data)
+            % {"count": formatting.number(data)}
+        )
+    return _("Calls, SMS and data outside the package: %(what)s") % {"what": ", ".join(parts)}
+
+
+def describe_record(record: Any) -> RecordLine:
+    """A rated record as one sentence: "Call to +7 900 123-45-67, 3 min, outside package"."""
+    number = formatting.msisdn(record.counterparty) if record.counterparty else _("a hidden number")
+    kind = record.kind
+    if kind == "voice_out":
+        what = _("Call to %(number)s, %(duration)s") % {
+            "number": number,
+            "duration": formatting.duration(record.charged_units or record.duration_s),
+        }
+    elif kind == "voice_in":
+        what = _("Call from %(number)s, %(duration)s") % {
+            "number": number,
+            "duration": formatting.duration(record.charged_units or record.duration_s),
+        }
+    elif kind == "sms_out":
+        what = _("SMS to %(number)s") % {"number": number}
+    elif kind == "sms_in":
+        what = _("SMS from %(number)s") % {"number": number}
+    else:
+        what = _("Mobile internet, %(volume)s") % {
+            "volume": formatting.volume(record.charged_units or record.volume_bytes)
+        }
+    if record.usage_class == "roaming":
+        what = _("%(what)s, in roaming") % {"what": what}
+    if record.status == "refused":
+        how = _("refused")
+    elif record.price_minor and record.bucket_id:
+        how = _("partly outside package")
+    elif record.price_minor:
+        how = _("outside package")
+    elif record.bucket_id:
+        how = _("from the package")
+    else:
+        how = _("free")
+    return RecordLine(
+        id=int(record.pk),
+        text=_("%(what)s, %(how)s") % {"what": what, "how": how},
+        price_minor=int(record.price_minor),
+        started_at=record.started_at,
+    )
+
+
+@dataclass(frozen=True)
+class Draw:
+    source: str
+    usage_kind: str
+    units: int
+
+
+@dataclass(frozen=True)
+class RecordExplanation:
+    record: Any
+    line: RecordLine
+    usage_class: str
+    zone: str
+    draws: list[Draw]
+    priced_units: int
+    price_minor: int
+
+
+def explain_line_record(line: Any, record_id: int) -> RecordExplanation | None:
+    """A rated record of one of the account's lines with what it drew and what it cost, or None."""
+    record = usage_queries.get_line_record(record_id, line_ids=[line.pk])
+    if record is None:
+        return None
+    explanation = usage_queries.explain_record(record)
+    buckets = usage_queries.get_buckets(bucket_id for bucket_id, _units in explanation.draws)
+    draws = []
+    for bucket_id, units in explanation.draws:
+        bucket = buckets.get(bucket_id)
+        draws.append(
+            Draw(
+                source=_bucket_source(bucket) if bucket is not None else "",
+                usage_kind=bucket.usage_kind if bucket is not None else "",
+                units=units,
+            )
+        )
+    zone = record.zone.display_name if record.zone is not None else ""
+    return RecordExplanation(
+        record=record,
+        line=describe_record(record),
+        usage_class=catalog_queries.usage_class_label(record.usage_class) if record.usage_class else "",
+        zone=zone,
+        draws=draws,
+        priced_units=explanation.priced_units,
+        price_minor=explanation.price_minor,
+    )
+
+
+def list_charge_records(line: Any, transaction_id: int) -> Any:
+    """The records of a usage charge (a lazy query to paginate)."""
+    return usage_queries.list_charged_records(transaction_id)
+
+
+def list_recent_contacts(line: Any, *, limit: int = 10) -> list[Any]:
+    return usage_queries.list_recent_contacts(line.pk, since=clock.now() - timedelta(days=30), limit=limit)
+
+
+def list_black_listed_numbers(line: Any) -> set[str]:
+    return {entry.msisdn for entry in lines_queries.list_black_list(line.pk)}
+
+
+# --- Tariff comparison -------------------------------------------------------------------------------------
+
+_RATE_LABELS: dict[tuple[str, str], Promise] = {
+    ("voice", "on_net"): gettext_lazy("Calls to our numbers, a minute"),
+    ("voice", "off_net"): gettext_lazy("Calls to other mobile networks, a minute"),
+    ("voice", "landline"): gettext_lazy("Calls to landlines, a minute"),
+    ("sms", "on_net"): gettext_lazy("SMS to our numbers"),
+    ("sms", "off_net"): gettext_lazy("SMS to other networks"),
+    ("data", "home"): gettext_lazy("Internet beyond the package, a MB"),
+}
+_KIND_LABELS: dict[str, Promise] = {
+    "voice": gettext_lazy("Minutes"),
+    "sms": gettext_lazy("SMS"),
+    "data": gettext_lazy("Internet"),
+}
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    label: str
+    cells: list[str]
+
+
+def compare_tariffs(choices: Sequence[Any]) -> list[ComparisonRow]:
+    """The rows of a side-by-side comparison (one column per tariff): the fee, what is included per
+    period, the main prices beyond it and the change fee, each cell already written for people."""
+
+    def fee(tariff: Any) -> str:
+        if tariff.fee_minor and tariff.fee_period == "daily":
+            return _("%(amount)s a day") % {"amount": formatting.money(tariff.fee_minor)}
+        if tariff.fee_minor and tariff.fee_period == "monthly":
+            return _("%(amount)s a month") % {"amount": formatting.money(tariff.fee_minor)}
+        return _("no recurring fee")
+
+    rows = [ComparisonRow(_("Fee"), [fee(choice.tariff) for choice in choices])]
+    for kind, label in _KIND_LABELS.items():
+        cells = []
+        for choice in choices:
+            amounts = [a.amount for a in choice.card.allowances if a.usage_kind == kind and not a.zone_code]
+            cells.append(formatting.allowance(kind, sum(amounts)) if amounts else "—")
+        rows.append(ComparisonRow(str(label), cells))
+    for key, label in _RATE_LABELS.items():
+        cells = [
+            formatting.money(choice.card.main_rates[key]) if key in choice.card.main_rates else "—"
+            for choice in choices
+        ]
+        rows.append(ComparisonRow(str(label), cells))
+    rows.append(
+        ComparisonRow(
+            _("Change fee now"),
+            ["—" if choice.is_current else formatting.money(choice.change_fee_minor) for choice in choices],
+        )
+    )
+    return rows
