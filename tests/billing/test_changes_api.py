@@ -201,3 +201,22 @@ def test_black_list_through_the_api(client: Client, frozen_clock):
     assert client.delete(f"/api/v1/black-list/{entry_id}", headers=auth).status_code == 204
     assert BlackListEntry.objects.count() == 0
     assert Transaction.objects.filter(kind="black_list_entry_fee").count() == 1
+
+
+def test_the_routes_are_in_the_openapi_document(client: Client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert {p for p in paths if p.startswith(("/api/v1/changes/", "/api/v1/black-list/"))} == {
+        "/api/v1/changes/tariffs",
+        "/api/v1/changes/tariffs/{tariff_id}/preview",
+        "/api/v1/changes/tariffs/{tariff_id}",
+        "/api/v1/changes/services",
+        "/api/v1/changes/services/{service_id}/connect/preview",
+        "/api/v1/changes/services/{service_id}/connect",
+        "/api/v1/changes/services/{service_id}/disconnect/preview",
+        "/api/v1/changes/services/{service_id}/disconnect",
+        "/api/v1/changes/history",
+        "/api/v1/black-list/",
+        "/api/v1/black-list/preview",
+        "/api/v1/black-list/{entry_id}",
+    }
+    assert "/api/v1/network/call-screening" in paths
