@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "selfcare.usage",
     "selfcare.identity",
     "selfcare.notifications",
+    "selfcare.support",
     "selfcare.billing",
     "selfcare.payments",
     "selfcare.cabinet",

@@ -17,6 +17,7 @@ urlpatterns = [
     path("dev/sms", notifications.dev_sms, name="dev-sms"),
     path("payments/", include("selfcare.payments.urls")),
     path("fake-acquirer/", include("selfcare.payments.providers.fake.urls")),
+    path("help/", include("selfcare.support.urls")),
     # The cabinet's home is /home/, where sign-in lands (before identity, which had a placeholder there).
     path("", include("selfcare.cabinet.urls")),
     path("", include("selfcare.identity.urls")),

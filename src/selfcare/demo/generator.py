@@ -47,6 +47,7 @@ from selfcare.catalog.models import (
     ZonePrefix,
 )
 from selfcare.demo import catalog_data as cat
+from selfcare.demo import help_data
 from selfcare.demo.history import SYSTEM_ACCOUNTS, Day, MoneyEvent, Simulation, customer_code
 from selfcare.demo.population import (
     BlackListPlan,
@@ -71,6 +72,7 @@ from selfcare.lines.models import (
     TariffAssignment,
 )
 from selfcare.lines.services import hash_puk
+from selfcare.support.models import FaqEntry
 from selfcare.usage import services as usage
 from selfcare.usage.engine.inputs import UsageInput
 
@@ -124,6 +126,7 @@ def seed_operator(config: DemoConfig, *, progress: Progress | None = None) -> Se
     with transaction.atomic():
         catalog = _write_catalog()
         summary.tariffs, summary.services = len(catalog.tariffs), len(catalog.services)
+        _write_faq()
         lap("catalog")
         population = plan_population(config)
         lap("plan")
@@ -174,6 +177,20 @@ def ensure_admin() -> tuple[str, str]:
                 after={"username": ADMIN_USERNAME},
             )
     return ADMIN_USERNAME, ADMIN_PASSWORD
+
+
+# --- help ---------------------------------------------------------------------------------------
+
+
+def _write_faq() -> None:
+    now = clock.now()
+    FaqEntry.objects.bulk_create(
+        [
+            FaqEntry(question=question, answer=answer, sort_order=10 * (index + 1), updated_at=now)
+            for index, (question, answer) in enumerate(help_data.FAQ)
+        ]
+    )
+    record_audit(DEMO_ACTOR, "demo.faq", subject_type="faq", after={"entries": len(help_data.FAQ)})
 
 
 # --- catalog ------------------------------------------------------------------------------------

@@ -146,7 +146,8 @@ class ProfileForm(forms.Form):
         super().__init__(*args, **kwargs)
         language = self.fields["language"]
         kinds = self.fields["sms_kinds"]
-        assert isinstance(language, forms.ChoiceField) and isinstance(kinds, forms.ChoiceField)
+        assert isinstance(language, forms.ChoiceField)
+        assert isinstance(kinds, forms.ChoiceField)
         language.choices = [(code, name) for code, name in settings.LANGUAGES]
         kinds.choices = list_sms_kinds()
         if not email_editable:

@@ -818,6 +818,13 @@ def log_out(user: User, *, session_key: str, client: Client) -> None:
     end_current_session(user, session_key=session_key, client=client, reason="logout")
 
 
+def check_rate_limit(name: str, key: str, *, amount: int, period_s: int) -> None:
+    """Take one unit of `amount` per `period_s` for `key` (a user id, an address) from the shared
+    limiter, for other domains' forms; raises TooManyRequests when none is left."""
+    if not get_limiter().acquire(name, key, amount=amount, period_s=period_s):
+        raise TooManyRequests()
+
+
 # --- profile: e-mail for statements, language, SMS preferences, the subscriber's own block --------------
 # The data lives with its domain (the customer's e-mail in lines, SMS preferences in notifications);
 # these functions are the subscriber's door to it, for the profile page and the API alike.

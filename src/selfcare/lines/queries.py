@@ -39,6 +39,19 @@ def get_line(line_id: int) -> Line:
     return Line.objects.select_related("account", "tariff").get(pk=line_id)
 
 
+def list_account_numbers(msisdn: str) -> list[str]:
+    """The numbers (E.164) of the lines on the same account as `msisdn` that are not terminated,
+    `msisdn` first; empty when it is not one of our lines."""
+    account = Line.objects.filter(msisdn=msisdn).values("account_id")[:1]
+    numbers = list(
+        Line.objects.filter(account_id__in=account)
+        .exclude(status=LineStatus.TERMINATED)
+        .order_by("msisdn")
+        .values_list("msisdn", flat=True)
+    )
+    return sorted(numbers, key=lambda number: number != msisdn)
+
+
 # --- Tariff, services and black list of one line (cabinet, billing.changes) -------------------------
 
 
