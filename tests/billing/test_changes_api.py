@@ -220,3 +220,17 @@ def test_the_routes_are_in_the_openapi_document(client: Client):
         "/api/v1/black-list/{entry_id}",
     }
     assert "/api/v1/network/call-screening" in paths
+
+
+def test_an_archived_service_can_still_be_disconnected_but_not_connected(client: Client, frozen_clock):
+    auth, line = subscriber()
+    old = service(name={"en": "Old option"})
+    other = service()
+    post(client, f"/api/v1/changes/services/{old.pk}/connect", auth, key="c")
+    type(old).objects.filter(pk__in=[old.pk, other.pk]).update(is_active=False)
+
+    refused = post(client, f"/api/v1/changes/services/{other.pk}/connect", auth, key="x")
+    assert (refused.status_code, refused.json()["code"]) == (409, "service_closed")
+    gone = post(client, f"/api/v1/changes/services/{old.pk}/disconnect", auth, key="d")
+    assert gone.status_code == 200
+    assert not ServiceAssignment.objects.filter(line=line, disconnected_at__isnull=True).exists()

@@ -61,8 +61,10 @@ def _tariff(tariff_id: int) -> Any:
 
 
 def _service(service_id: int) -> Any:
+    # An archived service is still found: a line that has it must be able to disconnect it (connecting
+    # it is refused by the rules, as ServiceClosed).
     service = catalog_queries.get_service(service_id)
-    if service is None or not service.is_active:
+    if service is None:
         raise NotFound()
     return service
 
