@@ -33,6 +33,8 @@ class CodePurpose(models.TextChoices):
     LOGIN = "login", _("Sign-in")
     RESET = "reset", _("Password reset")
     CONFIRM = "confirm", _("Confirmation")
+    # Confirms an order of call detail (selfcare.statements); a code for anything else cannot.
+    STATEMENT = "statement", _("Call-detail order")
 
 
 class OneTimeCode(models.Model):

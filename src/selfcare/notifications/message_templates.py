@@ -18,6 +18,12 @@ MESSAGE_TEXTS: dict[str, str] = {
     "otp.login": gettext_noop("Your %(operator)s sign-in code: %(code)s. Do not tell it to anyone."),
     "otp.reset": gettext_noop("Your %(operator)s password reset code: %(code)s. Do not tell it to anyone."),
     "otp.confirm": gettext_noop("Your %(operator)s confirmation code: %(code)s. Do not tell it to anyone."),
+    "otp.statement": gettext_noop(
+        "Your %(operator)s code to order call detail: %(code)s. Do not tell it to anyone."
+    ),
+    "statements.ready": gettext_noop(
+        "%(operator)s: your call detail for %(period)s is ready. Download it in your account."
+    ),
     "security.new_sign_in": gettext_noop(
         "%(operator)s: new sign-in to your account from %(device)s. If it was not you, change your password."
     ),
