@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('identity', '0002_subscriber_identity'),
+        ("identity", "0002_subscriber_identity"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='onetimecode',
-            name='purpose',
-            field=models.CharField(choices=[('registration', 'Registration'), ('login', 'Sign-in'), ('reset', 'Password reset'), ('confirm', 'Confirmation'), ('statement', 'Call-detail order')], max_length=16, verbose_name='purpose'),
+            model_name="onetimecode",
+            name="purpose",
+            field=models.CharField(
+                choices=[
+                    ("registration", "Registration"),
+                    ("login", "Sign-in"),
+                    ("reset", "Password reset"),
+                    ("confirm", "Confirmation"),
+                    ("statement", "Call-detail order"),
+                ],
+                max_length=16,
+                verbose_name="purpose",
+            ),
         ),
     ]
