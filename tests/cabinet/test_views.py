@@ -135,7 +135,7 @@ def test_home_shows_balance_spending_buckets_tariff_and_services(zones: Any, fro
     assert 'data-testid="balance">RUB300.98<' in body
     assert 'data-testid="spent-today">RUB699.02<' in body
     assert 'data-testid="spent-month">RUB699.02<' in body
-    assert 'data-testid="last-topup"><bdi>RUB1,000.00</bdi>, 03/02/2026<' in body
+    assert 'data-testid="last-topup"><bdi>RUB1,000.00</bdi> on <bdi>03/02/2026</bdi><' in body
     assert 'data-testid="last-write-off"><bdi>RUB70.00</bdi>' in body
     # and the buckets: the pack first (consumption order), then the tariff's, with their renewal
     buckets = re.findall(

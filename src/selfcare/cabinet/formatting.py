@@ -23,6 +23,15 @@ def locale() -> str:
     return (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
 
 
+def isolate(text: str) -> str:
+    """A number, amount or phone number to put inside a sentence: in a right-to-left language it is
+    wrapped in Unicode's left-to-right isolate (what <bdi dir="ltr"> does in markup), so "+7 916..."
+    does not come out as "7+ 916..." in Persian. Left-to-right languages get the text unchanged."""
+    if text and translation.get_language_bidi():
+        return f"\u2066{text}\u2069"
+    return text
+
+
 def money(amount_minor: int) -> str:
     return format_money(int(amount_minor), settings.SELFCARE_CURRENCY, locale())
 

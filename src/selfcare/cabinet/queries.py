@@ -422,7 +422,7 @@ def describe_postings(postings: Sequence[dict[str, Any]], *, list_up_to: int = 3
                     _("Autopay by card %(card)s")
                     if payment_kind == "autopay"
                     else _("Top-up by card %(card)s")
-                ) % {"card": f"{brand} •••• {last4}".strip()}
+                ) % {"card": formatting.isolate(f"{brand} •••• {last4}".strip())}
             else:
                 item.title = _("Top-up by card")
         elif cause_type == "payment":
@@ -450,7 +450,7 @@ def describe_postings(postings: Sequence[dict[str, Any]], *, list_up_to: int = 3
                 item.title = _fee_title(product.fee_period, product, kind)
         elif cause_type == "black_list_entry" and "/" in cause_id:
             item.title = _("Black list: %(number)s added") % {
-                "number": formatting.msisdn(cause_id.split("/")[-1])
+                "number": formatting.isolate(formatting.msisdn(cause_id.split("/")[-1]))
             }
         elif kind == "usage":
             summary = charges.get(item.transaction_id)
@@ -479,7 +479,9 @@ def _fee_title(fee_period: str, product: Any, kind: str) -> str:
 def _change_title(kind: str, change: Any, product: Any) -> str:
     name = product.display_name if product is not None else ""
     if kind == "black_list_entry_fee" and change.entry_msisdn:
-        return _("Black list: %(number)s added") % {"number": formatting.msisdn(change.entry_msisdn)}
+        return _("Black list: %(number)s added") % {
+            "number": formatting.isolate(formatting.msisdn(change.entry_msisdn))
+        }
     if kind == "tariff_change_fee" and name:
         return _("Tariff change fee — %(product)s") % {"product": name}
     if kind == "service_connect_fee" and name:
@@ -510,7 +512,11 @@ def _usage_title(counts: dict[str, int]) -> str:
 
 def describe_record(record: Any) -> RecordLine:
     """A rated record as one sentence: "Call to +7 900 123-45-67, 3 min, outside package"."""
-    number = formatting.msisdn(record.counterparty) if record.counterparty else _("a hidden number")
+    number = (
+        formatting.isolate(formatting.msisdn(record.counterparty))
+        if record.counterparty
+        else _("a hidden number")
+    )
     kind = record.kind
     if kind == "voice_out":
         what = _("Call to %(number)s, %(duration)s") % {
@@ -639,9 +645,11 @@ def compare_tariffs(choices: Sequence[Any]) -> list[ComparisonRow]:
 
     def fee(tariff: Any) -> str:
         if tariff.fee_minor and tariff.fee_period == "daily":
-            return _("%(amount)s a day") % {"amount": formatting.money(tariff.fee_minor)}
+            return _("%(amount)s a day") % {"amount": formatting.isolate(formatting.money(tariff.fee_minor))}
         if tariff.fee_minor and tariff.fee_period == "monthly":
-            return _("%(amount)s a month") % {"amount": formatting.money(tariff.fee_minor)}
+            return _("%(amount)s a month") % {
+                "amount": formatting.isolate(formatting.money(tariff.fee_minor))
+            }
         return _("no recurring fee")
 
     rows = [ComparisonRow(_("Fee"), [fee(choice.tariff) for choice in choices])]

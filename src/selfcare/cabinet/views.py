@@ -207,7 +207,10 @@ def tariff_change(request: HttpRequest, code: str) -> HttpResponse:
             messages.success(
                 request,
                 _("Your tariff is now %(name)s. Charged: %(amount)s.")
-                % {"name": target.display_name, "amount": formatting.money(applied.total_minor)},
+                % {
+                    "name": target.display_name,
+                    "amount": formatting.isolate(formatting.money(applied.total_minor)),
+                },
             )
             return redirect("cabinet:tariff")
     preview = changes.preview_tariff_change(line, tariff=target)
@@ -270,7 +273,11 @@ def service_change(request: HttpRequest, code: str, action: str) -> HttpResponse
             )
             messages.success(
                 request,
-                message % {"name": service.display_name, "amount": formatting.money(applied.total_minor)},
+                message
+                % {
+                    "name": service.display_name,
+                    "amount": formatting.isolate(formatting.money(applied.total_minor)),
+                },
             )
             return redirect("cabinet:services")
     preview = (
@@ -331,7 +338,8 @@ def black_list_add(request: HttpRequest) -> HttpResponse:
             if entry is not None:
                 messages.success(
                     request,
-                    _("%(number)s is on your black list.") % {"number": formatting.msisdn(entry.msisdn)},
+                    _("%(number)s is on your black list.")
+                    % {"number": formatting.isolate(formatting.msisdn(entry.msisdn))},
                 )
                 return redirect("cabinet:black-list")
     else:
@@ -349,7 +357,7 @@ def black_list_add(request: HttpRequest) -> HttpResponse:
         {
             "preview": preview,
             "form": form,
-            "title": _("Block %(number)s") % {"number": str(number).strip()},
+            "title": _("Block %(number)s") % {"number": formatting.isolate(str(number).strip())},
             "confirm_label": _("Block this number"),
             "back_url": "cabinet:black-list",
             "black_list_form": True,

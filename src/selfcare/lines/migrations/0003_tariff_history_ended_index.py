@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0001_initial'),
-        ('lines', '0002_line_status_before_block'),
+        ("catalog", "0001_initial"),
+        ("lines", "0002_line_status_before_block"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='tariffassignment',
-            index=models.Index(condition=models.Q(('ended_at__isnull', False)), fields=['ended_at'], name='lines_tariffhist_ended'),
+            model_name="tariffassignment",
+            index=models.Index(
+                condition=models.Q(("ended_at__isnull", False)),
+                fields=["ended_at"],
+                name="lines_tariffhist_ended",
+            ),
         ),
     ]
