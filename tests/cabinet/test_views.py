@@ -244,6 +244,21 @@ def test_spending_charts_30_days_and_this_months_categories(zones: Any, frozen_c
     assert '<th scope="row">Total</th><td><bdi>RUB505.48</bdi>' in body
 
 
+def test_chart_coordinates_are_never_localised(zones: Any, frozen_clock: Any) -> None:
+    # Given a Russian subscriber (Russian writes decimals with a comma, which SVG does not accept)
+    user, _line = make_subscriber(zones, language="ru")
+    web = signed_in(user)
+    web.cookies["django_language"] = "ru"
+
+    # When they open the spending page
+    body = web.get("/spending/").content.decode()
+
+    # Then every coordinate of the charts is a plain number
+    coordinates = re.findall(r'\b(?:x|y|y1|y2|width|height)="([^"]*)"', body)
+    assert len(coordinates) > 30
+    assert all(re.fullmatch(r"-?\d+(\.\d+)?", value) for value in coordinates), coordinates
+
+
 # --- History ------------------------------------------------------------------------------------------
 
 
