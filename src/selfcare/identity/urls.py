@@ -14,7 +14,6 @@ urlpatterns = [
     path("reset/", views.reset, name="reset"),
     path("reset/code/", views.reset_code, name="reset-code"),
     path("logout/", views.logout, name="logout"),
-    path("home/", views.home, name="home"),
     path("profile/", views.profile, name="profile"),
     path("profile/details/", views.profile_details, name="profile-details"),
     path("profile/block/", views.block_line, name="block-line"),

@@ -1,5 +1,5 @@
 """Subscriber sign-in pages: registration, password and code sign-in, new-device confirmation, reset,
-home placeholder, security page, profile, logout (docs/identity.md).
+security page, profile, logout (docs/identity.md). Signing in lands on the cabinet's home (/home/).
 
 A flow that spans pages keeps its number in the session. Every page that takes a number answers the
 same way whatever the number is: the services return nothing that tells a served number from another,
@@ -84,7 +84,7 @@ def _finish_login(request: HttpRequest, user: User, *, method: str) -> HttpRespo
     target = (
         flow_next if url_has_allowed_host_and_scheme(flow_next, allowed_hosts={request.get_host()}) else ""
     )
-    response = HttpResponseRedirect(target or reverse("identity:home"))
+    response = HttpResponseRedirect(target or reverse("cabinet:home"))
     response.set_cookie(
         settings.SELFCARE_DEVICE_COOKIE_NAME,
         device_id,
@@ -234,7 +234,7 @@ def login_code_verify(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET":
-        return redirect("identity:home")
+        return redirect("cabinet:home")
     form = LoginForm(request.POST or None)
     status = 200
     session_ended = request.session.pop("identity_session_ended", "") if request.method == "GET" else ""
@@ -305,13 +305,6 @@ def logout(request: HttpRequest) -> HttpResponse:
 
 
 # --- signed-in pages ----------------------------------------------------------------------------------
-
-
-@never_cache
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    return render(request, "identity/home.html", {"number": format_international(user.msisdn or "")})
 
 
 _EVENT_LABELS = {
