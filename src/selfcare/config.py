@@ -105,6 +105,30 @@ def database_from_url(url: str, *, data_dir: Path) -> dict[str, Any]:
     raise ImproperlyConfigured(f"SELFCARE_DATABASE_URL scheme {parsed.scheme!r} is not supported")
 
 
+def email_from_url(url: str) -> dict[str, Any]:
+    """Django's e-mail settings from `smtp://user:password@host:port?tls=1` (or `ssl=1`, `timeout=10`);
+    an empty URL prints messages to the console, `console:` and `locmem:` name those backends."""
+    if not url or url in ("console:", "console://"):
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if url in ("locmem:", "locmem://"):
+        return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+    parsed = urlparse(url)
+    if parsed.scheme not in ("smtp", "smtps"):
+        raise ImproperlyConfigured(f"SELFCARE_EMAIL_URL: unsupported scheme {parsed.scheme!r} (use smtp://)")
+    options = {key: values[-1] for key, values in parse_qs(parsed.query).items()}
+    ssl = parsed.scheme == "smtps" or options.get("ssl", "").lower() in TRUE_WORDS
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parsed.hostname or "localhost",
+        "EMAIL_PORT": parsed.port or (465 if ssl else 25),
+        "EMAIL_HOST_USER": unquote(parsed.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parsed.password or ""),
+        "EMAIL_USE_TLS": options.get("tls", "").lower() in TRUE_WORDS,
+        "EMAIL_USE_SSL": ssl,
+        "EMAIL_TIMEOUT": int(options.get("timeout", "10")),
+    }
+
+
 def secret_key(*, data_dir: Path, generated_allowed: bool) -> str:
     """The configured secret key; in demo and debug mode a generated one kept in the data dir."""
     configured = os.environ.get("SELFCARE_SECRET_KEY", "")

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from selfcare.config import (
     database_from_url,
+    email_from_url,
     env_bool,
     env_int,
     env_list,
@@ -78,6 +79,7 @@ INSTALLED_APPS = [
     "selfcare.catalog",
     "selfcare.lines",
     "selfcare.ledger",
+    "selfcare.statements",
     "selfcare.usage",
     "selfcare.identity",
     "selfcare.notifications",
@@ -218,6 +220,29 @@ SELFCARE_BLACK_LIST_RETENTION_DAYS = env_int("SELFCARE_BLACK_LIST_RETENTION_DAYS
 # --- Security -------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+# --- Call-detail statements (docs/statements.md) ----------------------------------------------------
+# Where the documents are written (a volume every web and worker process shares); deleted after retention.
+SELFCARE_STATEMENTS_DIR = Path(env_str("SELFCARE_STATEMENTS_DIR") or DATA_DIR / "statements").resolve()
+SELFCARE_STATEMENT_HISTORY_MONTHS = env_int("SELFCARE_STATEMENT_HISTORY_MONTHS", 6)
+SELFCARE_STATEMENT_RETENTION_DAYS = env_int("SELFCARE_STATEMENT_RETENTION_DAYS", 7)
+SELFCARE_STATEMENT_LINK_TTL_S = env_int("SELFCARE_STATEMENT_LINK_TTL_S", 15 * 60)
+# The price of one order in minor units, posted to the ledger when it is placed; 0: free.
+SELFCARE_STATEMENT_FEE_MINOR = env_int("SELFCARE_STATEMENT_FEE_MINOR", 0)
+
+# --- E-mail ---------------------------------------------------------------------------------------------
+# smtp://user:password@host:587?tls=1 (or ?ssl=1); empty: printed to the console (the demo's default).
+SELFCARE_EMAIL_URL = env_str("SELFCARE_EMAIL_URL")
+_email = email_from_url(SELFCARE_EMAIL_URL)
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = _email.get("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("SELFCARE_EMAIL_FROM", "selfcare@localhost")
+
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "selfcare.identity.validators.SubscriberPasswordValidator"},
 ]

@@ -18,6 +18,7 @@ urlpatterns = [
     path("payments/", include("selfcare.payments.urls")),
     path("fake-acquirer/", include("selfcare.payments.providers.fake.urls")),
     path("help/", include("selfcare.support.urls")),
+    path("statements/", include("selfcare.statements.urls")),
     # The cabinet's home is /home/, where sign-in lands (before identity, which had a placeholder there).
     path("", include("selfcare.cabinet.urls")),
     path("", include("selfcare.identity.urls")),

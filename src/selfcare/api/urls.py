@@ -11,6 +11,7 @@ from selfcare.identity.api import router as auth_router
 from selfcare.lines.api import network_router as screening_router
 from selfcare.lines.api import router as black_list_router
 from selfcare.payments.api import router as payments_router
+from selfcare.statements.api import router as statements_router
 from selfcare.support.api import router as help_router
 from selfcare.usage.api import router as usage_router
 
@@ -30,6 +31,7 @@ api.add_router("/auth/", auth_router)
 api.add_router("/profile/", profile_router)
 api.add_router("/help/", help_router)
 api.add_router("/payments/", payments_router)
+api.add_router("/statements/", statements_router)
 api.add_router("/network/", usage_router)
 api.add_router("/network/", screening_router)
 api.add_router("/changes/", changes_router)

@@ -63,6 +63,11 @@ class FeeSchedule:
 
 
 def get_fee_schedule() -> FeeSchedule:
+def get_zone_names() -> dict[int, dict[str, str]]:
+    """The translatable names ({"en": …, "ru": …}) of every zone, by id (a short table)."""
+    return dict(Zone.objects.values_list("id", "name"))
+
+
     return FeeSchedule(
         tariffs={
             pk: (fee, period)

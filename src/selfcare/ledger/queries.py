@@ -8,7 +8,7 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate
 
@@ -21,6 +21,78 @@ def get_balance_minor(account_id: int) -> int:
 
 def get_account_by_code(code: str) -> LedgerAccount:
     return LedgerAccount.objects.get(code=code)
+
+
+# --- Reads for call-detail statements ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PeriodMoney:
+    """An account's money over [since, until): the balances at both ends and what moved in between by
+    transaction kind (credits as positive, debits as negative sums). opening + every movement = closing."""
+
+    opening_minor: int
+    closing_minor: int
+    credits_by_kind: dict[str, int]
+    debits_by_kind: dict[str, int]
+
+    @property
+    def moved_minor(self) -> int:
+        return sum(self.credits_by_kind.values()) + sum(self.debits_by_kind.values())
+
+
+def _balance_before(account_id: int, moment: datetime) -> int:
+    # The running balance of the last posting before `moment` (DESIGN.md §6): one index probe.
+    latest = (
+        Posting.objects.filter(account_id=account_id, created_at__lt=moment)
+        .order_by("-created_at", "-id")
+        .values_list("balance_after_minor", flat=True)
+        .first()
+    )
+    return int(latest or 0)
+
+
+def get_period_money(account_id: int, *, since: datetime, until: datetime) -> PeriodMoney:
+    """Opening and closing balances of [since, until) and the movements in between, reconciled.
+
+    The three reads are separate statements, so a posting committed between them could make them
+    disagree; they are read again until opening + movements == closing (a posting made now lands after
+    a period that ends in the past, so in practice the first read already agrees).
+    """
+    for _attempt in range(5):
+        opening = _balance_before(account_id, since)
+        rows = (
+            Posting.objects.filter(account_id=account_id, created_at__gte=since, created_at__lt=until)
+            .values("transaction__kind")
+            .annotate(
+                credits=Sum("amount_minor", filter=Q(amount_minor__gt=0)),
+                debits=Sum("amount_minor", filter=Q(amount_minor__lt=0)),
+            )
+            .values_list("transaction__kind", "credits", "debits")
+        )
+        credits = {kind: int(c) for kind, c, _d in rows if c}
+        debits = {kind: int(d) for kind, _c, d in rows if d}
+        closing = _balance_before(account_id, until)
+        money = PeriodMoney(opening, closing, credits, debits)
+        if opening + money.moved_minor == closing:
+            return money
+    raise RuntimeError(f"ledger account {account_id}: postings keep arriving inside {since}..{until}")
+
+
+def list_period_debits(
+    account_id: int, *, since: datetime, until: datetime, exclude_kinds: Iterable[str] = ()
+) -> list[tuple[datetime, str, int]]:
+    """(created_at, transaction kind, amount) of the account's debits in [since, until), oldest first,
+    leaving out the given kinds."""
+    return [
+        (created_at, kind, int(amount))
+        for created_at, kind, amount in Posting.objects.filter(
+            account_id=account_id, created_at__gte=since, created_at__lt=until, amount_minor__lt=0
+        )
+        .exclude(transaction__kind__in=list(exclude_kinds))
+        .order_by("created_at", "id")
+        .values_list("created_at", "transaction__kind", "amount_minor")
+    ]
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
 
 from selfcare.kit import clock
-from selfcare.usage.models import Bucket, BucketConsumption, UsageRecord
+from selfcare.usage.models import Bucket, BucketConsumption, RecordStatus, UsageRecord
 
 
 def list_line_buckets(line_id: int, *, at: datetime | None = None) -> list[Bucket]:
@@ -39,6 +41,141 @@ def list_line_records(line_id: int, *, since: datetime, until: datetime) -> Quer
     return UsageRecord.objects.filter(line_id=line_id, started_at__gte=since, started_at__lt=until).order_by(
         "started_at", "id"
     )
+
+
+# --- Reads for call-detail statements (statements app) ------------------------------------------------
+
+# What a statement shows of a record, in this order; `started_s` is the start in whole seconds since the
+# epoch (UTC), which every backend computes alike and the renderers turn into local time cheaply.
+STATEMENT_COLUMNS = (
+    "started_s",
+    "kind",
+    "counterparty",
+    "duration_s",
+    "volume_bytes",
+    "roaming_zone_id",
+    "bucket_id",
+    "charged_units",
+    "priced_units",
+    "price_minor",
+)
+
+
+def get_last_record_id() -> int:
+    """The highest record id stored so far: statements read "records up to this id" so that their totals
+    and their list of events agree even while new records arrive."""
+    return int(UsageRecord.objects.order_by("-id").values_list("id", flat=True).first() or 0)
+
+
+def iter_statement_records(
+    line_id: int,
+    *,
+    since: datetime,
+    until: datetime,
+    kinds: Sequence[str],
+    up_to_id: int,
+    chunk_size: int = 5_000,
+) -> Iterator[tuple[Any, ...]]:
+    """The accepted records of a line that started in [since, until), of these kinds, oldest first, as
+    plain tuples of STATEMENT_COLUMNS.
+
+    Streamed: a server-side cursor on PostgreSQL and fetchmany on SQLite, so memory holds one chunk
+    whatever the period; the (line, started_at) index gives the order without a sort. Plain SQL rather
+    than the ORM: a statement of a million records would spend more time building model instances or
+    converting values than writing the file.
+    """
+    if not kinds:
+        return
+    table = UsageRecord._meta.db_table
+    if connection.vendor == "postgresql":
+        started = "FLOOR(EXTRACT(EPOCH FROM started_at))::bigint"
+    else:
+        started = "CAST(strftime('%%s', started_at) AS INTEGER)"
+    marks = ", ".join(["%s"] * len(kinds))
+    sql = (
+        f"SELECT {started}, kind, counterparty, duration_s, volume_bytes, roaming_zone_id, bucket_id, "  # noqa: S608
+        f"charged_units, priced_units, price_minor FROM {table} "
+        f"WHERE line_id = %s AND started_at >= %s AND started_at < %s AND status = %s AND kind IN ({marks}) "
+        "AND id <= %s ORDER BY started_at, id"
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [line_id, adapt(since), adapt(until), RecordStatus.ACCEPTED, *kinds, up_to_id]
+    cursor = connection.chunked_cursor()
+    try:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(chunk_size):
+            yield from rows
+    finally:
+        cursor.close()
+
+
+@dataclass(frozen=True)
+class KindTotals:
+    count: int
+    duration_s: int
+    volume_bytes: int
+    charged_units: int
+    priced_units: int
+    price_minor: int
+
+
+def sum_statement_records(
+    line_id: int, *, since: datetime, until: datetime, kinds: Sequence[str], up_to_id: int
+) -> dict[str, KindTotals]:
+    """Per record kind, the totals of what `iter_statement_records` yields for the same arguments."""
+    rows = (
+        UsageRecord.objects.filter(
+            line_id=line_id,
+            started_at__gte=since,
+            started_at__lt=until,
+            status=RecordStatus.ACCEPTED,
+            kind__in=list(kinds),
+            id__lte=up_to_id,
+        )
+        .values("kind")
+        .annotate(
+            n=Count("id"),
+            duration=Sum("duration_s"),
+            volume=Sum("volume_bytes"),
+            charged=Sum("charged_units"),
+            priced=Sum("priced_units"),
+            price=Sum("price_minor"),
+        )
+        .values_list("kind", "n", "duration", "volume", "charged", "priced", "price")
+    )
+    return {kind: KindTotals(*(int(value or 0) for value in values)) for kind, *values in rows}
+
+
+def list_buckets_between(line_id: int, *, since: datetime, until: datetime) -> list[Bucket]:
+    """The line's buckets whose period overlaps [since, until), with what they came from (to name them)."""
+    return list(
+        Bucket.objects.filter(line_id=line_id, period_start__lt=until)
+        .filter(Q(period_end__isnull=True) | Q(period_end__gt=since))
+        .select_related("tariff", "service_assignment__service")
+        .order_by("period_start", "id")
+    )
+
+
+def list_line_events(
+    line_id: int,
+    *,
+    since: datetime,
+    until: datetime,
+    kinds: Sequence[str] | None = None,
+    number_digits: str = "",
+) -> QuerySet[UsageRecord]:
+    """The accepted records of a line in [since, until), newest first, for a page of the online view;
+    `number_digits` keeps those whose other number contains these digits."""
+    query = UsageRecord.objects.filter(
+        line_id=line_id, started_at__gte=since, started_at__lt=until, status=RecordStatus.ACCEPTED
+    )
+    if kinds is not None:
+        query = query.filter(kind__in=list(kinds))
+    if number_digits:
+        query = query.filter(counterparty__contains=number_digits)
+    return query.select_related(
+        "roaming_zone", "bucket__tariff", "bucket__service_assignment__service"
+    ).order_by("-started_at", "-id")
 
 
 @dataclass(frozen=True)

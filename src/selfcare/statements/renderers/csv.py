@@ -1,0 +1,107 @@
+"""CSV: UTF-8 with a byte-order mark (spreadsheets then read Cyrillic and Persian right), one table,
+written as the events stream in. The columns are documented in docs/statements.md.
+
+Every row says what it is in its first column, so one file holds the whole statement and stays one
+table: `statement` rows (the header: item in `type`, value in `description`), `total` rows (one per
+category), `money` rows (opening balance, each kind of movement, closing balance), then `event` rows in
+the order they happened. Amounts are in major units with a dot ("12.50"), durations in seconds,
+volumes in bytes, times in the operator's local time.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from selfcare.statements.document import Statement
+from selfcare.statements.renderers.base import PROGRESS_EVERY, Amounts, LocalTimes, Progress, Words
+
+COLUMNS = (
+    "section",
+    "date_time",
+    "category",
+    "type",
+    "description",
+    "number",
+    "count",
+    "duration_s",
+    "volume_bytes",
+    "roaming_zone",
+    "bucket",
+    "bucket_units",
+    "amount",
+)
+
+
+def render_csv(statement: Statement, path: Path, words: Words, progress: Progress) -> int:
+    amounts = Amounts(statement.currency)
+    times = LocalTimes(statement.tz)
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writerow = writer.writerow
+        writerow(COLUMNS)
+        header = (
+            ("operator", statement.operator),
+            ("number", statement.msisdn),
+            ("subscriber", statement.holder),
+            ("account", statement.account_number),
+            ("period_start", statement.period_start.isoformat()),
+            ("period_end", statement.period_end.isoformat()),
+            ("prepared_at", statement.generated_at.astimezone(statement.tz).strftime("%Y-%m-%d %H:%M:%S")),
+            ("currency", statement.currency),
+            ("language", statement.language),
+        )
+        for item, value in header:
+            writerow(("statement", "", "", item, value, "", "", "", "", "", "", "", ""))
+        for category in statement.categories:
+            total = statement.totals[category]
+            writerow(
+                (
+                    "total", "", category, "", words.categories.get(category, category), "", total.count,
+                    total.duration_s, total.volume_bytes, "", "", total.bucket_units,
+                    amounts.plain(total.price_minor),
+                )
+            )  # fmt: skip
+        money = statement.money
+        if money is not None:
+            writerow(("money", "", "", "opening_balance", words.opening, "", "", "", "", "", "", "",
+                      amounts.plain(money.opening_minor)))  # fmt: skip
+            for line in money.movements:
+                writerow(("money", "", "", line.key, line.label, "", "", "", "", "", "", "",
+                          amounts.plain(line.amount_minor)))  # fmt: skip
+            writerow(("money", "", "", "closing_balance", words.closing, "", "", "", "", "", "", "",
+                      amounts.plain(money.closing_minor)))  # fmt: skip
+
+        time_text = times.text
+        plain = amounts.plain
+        kinds = words.kinds
+        zones = statement.zone_names
+        buckets = statement.bucket_names
+        written = 0
+        report_at = PROGRESS_EVERY
+        for event in statement.events():
+            (started_s, category, kind, counterparty, duration_s, volume_bytes, zone_id, bucket_id,
+             bucket_units, price) = event  # fmt: skip
+            writerow(
+                (
+                    "event",
+                    time_text(started_s),
+                    category,
+                    kind,
+                    kinds.get(kind, kind),
+                    counterparty,
+                    "",
+                    duration_s,
+                    volume_bytes,
+                    zones.get(zone_id, "") if zone_id else "",
+                    buckets.get(bucket_id, "") if bucket_units and bucket_id else "",
+                    bucket_units,
+                    plain(price),
+                )
+            )
+            written += 1
+            if written == report_at:
+                progress(written)
+                report_at += PROGRESS_EVERY
+        progress(written)
+    return written
