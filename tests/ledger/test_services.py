@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from django.db import transaction
 
 from selfcare.kit.idempotency import InvalidIdempotencyKey
 from selfcare.ledger import services
@@ -583,3 +584,49 @@ def test_returned_transactions_are_the_stored_rows(frozen_clock):
     posted[0].memo = "changed"
     with pytest.raises(ImmutablePosting):
         posted[0].save()
+
+
+def rolled_back(work) -> None:
+    """Run `work` in a transaction whose caller then fails: everything in it is rolled back."""
+    try:
+        with transaction.atomic():
+            work()
+            raise RuntimeError("the caller fails after posting")
+    except RuntimeError:
+        pass
+
+
+def test_the_balance_fell_hook_hears_of_committed_debits_of_customer_accounts_only(
+    frozen_clock, django_capture_on_commit_callbacks
+):
+    # Given a customer with 100.00, a revenue account, and a hook registered like payments' autopay
+    customer = make_ledger_customer()
+    revenue = make_system_account()
+    fund(customer, 10_000)
+    heard: list[list[int]] = []
+    unregister = services.on_balance_fell(heard.append)
+    try:
+        # When a charge of 30.00 commits
+        with django_capture_on_commit_callbacks(execute=True):
+            charge(customer, revenue, 3_000, "hook-1")
+        # Then the hook hears of the customer once, not of the revenue account that rose
+        assert heard == [[customer.pk]]
+
+        # When money comes in, a charge is refused, and a charge is rolled back with its caller
+        with django_capture_on_commit_callbacks(execute=True):
+            fund(customer, 1_000)
+            with pytest.raises(InsufficientFunds):
+                charge(customer, revenue, 50_000, "hook-2")
+        with django_capture_on_commit_callbacks(execute=True):
+            rolled_back(lambda: charge(customer, revenue, 1_000, "hook-3"))
+
+        # Then the hook heard of none of them
+        assert heard == [[customer.pk]]
+        assert get_balance_minor(customer.pk) == 8_000
+    finally:
+        unregister()
+
+    # And once unregistered it hears nothing more
+    with django_capture_on_commit_callbacks(execute=True):
+        charge(customer, revenue, 1_000, "hook-4")
+    assert heard == [[customer.pk]]

@@ -3,17 +3,23 @@ expiry notices, and the one-tap replacement of an expiring card."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
+from django.db import transaction
 
+from selfcare.billing import services as billing
 from selfcare.kit import clock
 from selfcare.ledger import services as ledger
+from selfcare.lines import services as lines
 from selfcare.notifications.models import OutboundSms
 from selfcare.payments import services
 from selfcare.payments.models import AutopaySettings, Payment, PaymentKind, PaymentStatus, SavedCard
+from selfcare.usage import services as usage_services
+from tests.billing.helpers import daily_tariff
 from tests.factories import make_system_account, next_number
 from tests.payments.factories import THREE_DS, balance_of, last_hook, make_subscriber, notify, pay, start
+from tests.usage.factories import make_numbering, make_payg_tariff, usage
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +162,71 @@ def test_a_card_expiring_next_month_is_announced_once_and_replaced_in_one_tap(fr
     assert old.removed_at == clock.now()
     assert AutopaySettings.objects.count() == 1
     assert balance_of(line) == 20_000
+
+
+# --- Autopay right after a charge (the ledger's balance-fell hook, registered by payments) -------------
+
+
+def test_a_usage_charge_below_the_threshold_tops_up_as_soon_as_it_commits(
+    frozen_clock, django_capture_on_commit_callbacks
+):
+    # Given autopay of 300.00 below 50.00 on a pay-as-you-go line (2.50 a minute off-net) with 100.00
+    zones = make_numbering()
+    user, line = make_subscriber()
+    lines.assign_tariff(line, tariff=make_payg_tariff(zones), actor="test")
+    autopay(user, saved_card(user))
+    assert balance_of(line) == 10_000
+
+    # When, two hours later, the network reports a 24-minute call (60.00) and the batch commits
+    call_at = clock.now() + timedelta(hours=1)
+    with clock.frozen(call_at + timedelta(hours=1)), django_capture_on_commit_callbacks(execute=True):
+        result = usage_services.rate_batch(
+            [usage(line.msisdn, "voice_out", call_at, duration_s=24 * 60, counterparty="+79161234567")]
+        )
+
+    # Then the saved card was charged 300.00 at once, without waiting for the sweep
+    assert [(r.status, r.reason, r.price_minor) for r in result.results] == [("accepted", "", 6_000)]
+    autopays = Payment.objects.filter(kind=PaymentKind.AUTOPAY)
+    assert [(p.status, p.amount_minor) for p in autopays] == [(PaymentStatus.SUCCEEDED, 30_000)]
+    assert balance_of(line) == 10_000 - 6_000 + 30_000
+
+
+def test_a_fee_charge_below_the_threshold_tops_up_as_soon_as_it_commits(
+    frozen_clock, django_capture_on_commit_callbacks
+):
+    # Given autopay of 300.00 below 50.00, a balance of 100.00 and a daily fee of 60.00
+    user, line = make_subscriber()
+    autopay(user, saved_card(user))
+    lines.assign_tariff(line, tariff=daily_tariff(6_000), actor="test")
+
+    # When the fee job charges the day and commits
+    with django_capture_on_commit_callbacks(execute=True):
+        assert billing.charge_fees().charged == 1
+
+    # Then autopay tops up 300.00 right away
+    autopays = Payment.objects.filter(kind=PaymentKind.AUTOPAY)
+    assert [(p.status, p.amount_minor) for p in autopays] == [(PaymentStatus.SUCCEEDED, 30_000)]
+    assert balance_of(line) == 10_000 - 6_000 + 30_000
+
+
+def test_a_charge_that_stays_above_the_threshold_or_is_rolled_back_starts_no_autopay(
+    frozen_clock, django_capture_on_commit_callbacks
+):
+    # Given autopay below 50.00 and a balance of 100.00
+    user, line = make_subscriber()
+    autopay(user, saved_card(user))
+
+    # When a charge leaves 60.00, and a charge to 10.00 is rolled back with the work that made it
+    with django_capture_on_commit_callbacks(execute=True):
+        spend(line, 4_000)
+    with django_capture_on_commit_callbacks(execute=True):
+        try:
+            with transaction.atomic():
+                spend(line, 5_000)
+                raise RuntimeError("the rating batch failed after charging")
+        except RuntimeError:
+            pass
+
+    # Then no autopay started and the balance is 60.00
+    assert Payment.objects.filter(kind=PaymentKind.AUTOPAY).count() == 0
+    assert balance_of(line) == 6_000

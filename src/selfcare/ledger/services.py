@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from django.db import IntegrityError, connection, transaction
 from django.db.models.base import ModelState
 
@@ -31,6 +32,39 @@ from selfcare.ledger.errors import (
     UnbalancedTransaction,
 )
 from selfcare.ledger.models import AccountKind, LedgerAccount, Posting, Transaction
+
+log = structlog.get_logger(__name__)
+
+BalanceFellHook = Callable[[list[int]], None]
+_balance_fell_hooks: list[BalanceFellHook] = []
+
+
+def on_balance_fell(hook: BalanceFellHook) -> Callable[[], None]:
+    """Call `hook(ledger_account_ids)` after every commit that lowered the balance of accounts with a
+    floor (customer accounts); returns a function that unregisters it.
+
+    How other domains react to spending without the ledger (or the usage engine and billing, which
+    post the charges) knowing them: payments registers its autopay check in its AppConfig.ready().
+    The hook runs after the commit, outside any transaction, and never more than once per commit; a
+    rolled-back posting calls nothing. A hook that fails is logged and does not stop the others: the
+    money is committed by then.
+    """
+    if hook not in _balance_fell_hooks:
+        _balance_fell_hooks.append(hook)
+
+    def unregister() -> None:
+        if hook in _balance_fell_hooks:
+            _balance_fell_hooks.remove(hook)
+
+    return unregister
+
+
+def _call_balance_fell_hooks(account_ids: list[int]) -> None:
+    for hook in list(_balance_fell_hooks):
+        try:
+            hook(list(account_ids))
+        except Exception:  # the posting is committed; a reaction to it must not turn into an error
+            log.exception("ledger.balance_fell_hook_failed", hook=getattr(hook, "__qualname__", str(hook)))
 
 
 class FloorRule(enum.Enum):
@@ -356,6 +390,14 @@ def post_transactions(entries: Sequence[Entry]) -> list[Transaction]:
                     ],
                 )
             posted = _as_instances(new_rows, ids)
+            if _balance_fell_hooks:
+                fell = sorted(
+                    pk
+                    for pk, balance in balances.items()
+                    if balance < accounts[pk].balance_minor and accounts[pk].floor_minor is not None
+                )
+                if fell:
+                    transaction.on_commit(lambda: _call_balance_fell_hooks(fell))
 
         return [posted[key] if key in posted else existing[key] for key in keys]
 

@@ -170,6 +170,22 @@ def get_autopay(account_id: int) -> AutopaySettings | None:
     return AutopaySettings.objects.select_related("card").filter(account_id=account_id).first()
 
 
+def list_accounts_below_autopay_threshold(ledger_account_ids: list[int]) -> list[int]:
+    """Of these customer ledger accounts, the (lines) accounts with autopay on, a card that is not
+    removed, and a balance now below their threshold: the ones worth an autopay check (one query)."""
+    if not ledger_account_ids:
+        return []
+    return sorted(
+        account_id
+        for account_id, threshold, balance in AutopaySettings.objects.filter(
+            enabled=True,
+            card__removed_at__isnull=True,
+            account__ledger_account_id__in=sorted(set(ledger_account_ids)),
+        ).values_list("account_id", "threshold_minor", "account__ledger_account__balance_minor")
+        if balance < threshold
+    )
+
+
 def list_promised(account_id: int, *, limit: int = 20) -> QuerySet[PromisedPayment]:
     return PromisedPayment.objects.filter(account_id=account_id).order_by("-granted_at")[:limit]
 

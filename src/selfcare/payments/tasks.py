@@ -6,7 +6,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
-from selfcare.payments import services
+from selfcare.payments import queries, services
 from selfcare.payments.providers.fake import acquirer
 
 
@@ -25,6 +25,14 @@ def settle_due_promised_payments() -> dict[str, int]:
 @db_task()  # type: ignore[untyped-decorator]
 def check_autopay_later(account_id: int) -> None:
     services.check_autopay(account_id)
+
+
+def queue_autopay_checks(ledger_account_ids: list[int]) -> None:
+    """The ledger's balance-fell hook (registered in apps.py): right after a charge (usage, a fee,
+    anything that lowered a balance) has committed, queue an autopay check for each account now
+    below its threshold. The 15-minute sweep stays as the safety net for a lost job."""
+    for account_id in queries.list_accounts_below_autopay_threshold(ledger_account_ids):
+        check_autopay_later(account_id)
 
 
 @db_periodic_task(crontab(minute="*/15"))  # type: ignore[untyped-decorator]
