@@ -235,12 +235,25 @@ def test_seeding_leaves_the_marker_and_one_audit_row_per_step(seeded):
     )
     assert actions == [
         "demo.catalog",
+        "demo.faq",
         "demo.customers",
         *["usage.batch"] * seeded.usage_batches,
         "demo.history",
         "demo.lines",
         SEED_ACTION,
     ]
+
+
+def test_the_faq_is_seeded_published_in_order_in_three_languages(seeded):
+    # given a seeded operator / then the help page has its FAQ, every text in en, ru and fa
+    from selfcare.support.queries import list_faq
+
+    faq = list_faq()
+    assert len(faq) == 5
+    assert [entry.sort_order for entry in faq] == [10, 20, 30, 40, 50]
+    assert all(set(e.question) == set(e.answer) == {"en", "ru", "fa"} for e in faq)
+    assert all(text.strip() for e in faq for text in [*e.question.values(), *e.answer.values()])
+    assert faq[2].question["en"] == "I lost my phone. What should I do?"
 
 
 def test_admin_is_created_once(db):
