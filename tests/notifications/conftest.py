@@ -71,6 +71,27 @@ def flaky_sender(settings: Any) -> type[FlakySender]:
     return FlakySender
 
 
+class GateSender:
+    """Holds each send open until `release` is set (bounded), so a second delivery of the same message
+    can run while the first is inside the gateway; remembers the references it took."""
+
+    release = threading.Event()
+    sent: list[str] = []
+
+    def send(self, msisdn: str, text: str, *, reference: str = "") -> SendResult:
+        GateSender.sent.append(reference)
+        GateSender.release.wait(EVENT_WAIT_S)
+        return SendResult(provider_message_id=f"gate-{len(GateSender.sent)}")
+
+
+@pytest.fixture
+def gate_sender(settings: Any) -> type[GateSender]:
+    GateSender.release = threading.Event()
+    GateSender.sent = []
+    settings.SELFCARE_SMS_BACKEND = "tests.notifications.conftest.GateSender"
+    return GateSender
+
+
 class SmscProcess:
     """The SMSC child process and the JSON lines it prints, read by a thread so no wait is endless."""
 

@@ -13,9 +13,11 @@ from django.db import transaction
 from huey.contrib.djhuey import HUEY
 
 from selfcare.identity.models import AuditEvent
+from selfcare.kit import clock
 from selfcare.notifications import services
 from selfcare.notifications.models import OutboundSms, SmsStatus
-from tests.notifications.conftest import FlakySender
+from tests.concurrency import run_in_threads
+from tests.notifications.conftest import FlakySender, GateSender
 
 CODE = "404142"
 NUMBER = "+79001234567"
@@ -273,3 +275,130 @@ def test_the_code_never_reaches_the_logs_or_the_stored_row(caplog: Any) -> None:
     assert any("sms.sent" in str(record.msg) for record in caplog.records)
     assert CODE not in caplog.text
     assert list(OutboundSms.objects.values_list("status", "text")) == [(SmsStatus.SENT, "")] * 4
+
+
+# --- The claim ("sending") and the resend sweep ---------------------------------------------------------
+
+
+def queued_row(*, created_at: datetime | None = None, **fields: Any) -> OutboundSms:
+    """An SMS left queued without a delivery job (the queue was down when its caller committed)."""
+    moment = created_at or clock.now()
+    values: dict[str, Any] = {
+        "msisdn": NUMBER,
+        "template": "otp.login",
+        "language": "en",
+        "text": EXPECTED_TEXTS["otp.login", "en"],
+        "status": SmsStatus.QUEUED,
+        "created_at": moment,
+        "next_attempt_at": moment,
+        **fields,
+    }
+    return OutboundSms.objects.create(**values)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_deliveries_of_one_sms_at_once_send_it_once(gate_sender: type[GateSender]) -> None:
+    # given an SMS left queued, and two copies of its delivery job (the first job was late, the resend
+    # sweep queued another) starting at the same instant; the gateway holds the first send open until
+    # the other copy has finished
+    sms = queued_row()
+
+    def deliver(_index: int) -> bool:
+        result = services.deliver_sms(sms.pk)
+        if result is None:
+            gate_sender.release.set()
+        return result is not None
+
+    # when both run
+    outcomes = run_in_threads(2, deliver)
+
+    # then exactly one claimed it and the gateway took it once
+    assert sorted(outcomes) == [False, True]
+    assert gate_sender.sent == [f"sms-{sms.pk}"]
+    sms.refresh_from_db()
+    assert (sms.status, sms.attempts, sms.text) == (SmsStatus.SENT, 1, "")
+
+
+@pytest.mark.django_db
+def test_while_a_job_is_sending_another_copy_finds_nothing_to_do(frozen_clock: Any) -> None:
+    # given an SMS claimed by a job that is handing it to the gateway right now
+    sms = queued_row()
+    OutboundSms.objects.filter(pk=sms.pk).update(status=SmsStatus.SENDING, attempts=1, claimed_at=clock.now())
+
+    # when a second copy of the job runs
+    result = services.deliver_sms(sms.pk)
+
+    # then it sends nothing and changes nothing
+    assert result is None
+    assert services.list_recent_console_messages() == []
+    sms.refresh_from_db()
+    assert (sms.status, sms.attempts) == (SmsStatus.SENDING, 1)
+
+
+@pytest.mark.django_db
+def test_the_resend_sweep_sends_what_lost_its_job_and_leaves_the_rest(
+    frozen_clock: Any, settings: Any
+) -> None:
+    # given (resend after 10 minutes) messages in every state
+    settings.SELFCARE_SMS_RESEND_AFTER_MIN = 10
+    now = clock.now()
+    lost = queued_row(created_at=now - timedelta(minutes=30))
+    fresh = queued_row(created_at=now - timedelta(minutes=2))
+    backing_off = queued_row(
+        created_at=now - timedelta(minutes=40), attempts=3, next_attempt_at=now + timedelta(minutes=5)
+    )
+    before_the_claim_existed = queued_row(created_at=now - timedelta(minutes=30), next_attempt_at=None)
+    interrupted = queued_row(
+        created_at=now - timedelta(minutes=30),
+        status=SmsStatus.SENDING,
+        attempts=1,
+        claimed_at=now - timedelta(minutes=20),
+    )
+    sending_now = queued_row(status=SmsStatus.SENDING, attempts=1, claimed_at=now - timedelta(seconds=5))
+
+    # when the sweep runs, and again five minutes later
+    first = services.resend_stuck_sms()
+    with clock.frozen(now + timedelta(minutes=5)):
+        second = services.resend_stuck_sms()
+
+    # then the two messages whose job was lost are sent (once), the one sending for 20 minutes is
+    # given up without a second send, and the others are left to their own jobs
+    assert first == {"requeued": 2, "interrupted": 1}
+    assert second == {"requeued": 0, "interrupted": 0}
+    assert len(services.list_recent_console_messages()) == 2
+    statuses = dict(OutboundSms.objects.values_list("pk", "status"))
+    assert statuses == {
+        lost.pk: SmsStatus.SENT,
+        fresh.pk: SmsStatus.QUEUED,
+        backing_off.pk: SmsStatus.QUEUED,
+        before_the_claim_existed.pk: SmsStatus.SENT,
+        interrupted.pk: SmsStatus.FAILED,
+        sending_now.pk: SmsStatus.SENDING,
+    }
+    interrupted.refresh_from_db()
+    assert (interrupted.text, interrupted.last_error) == (
+        "",
+        "interrupted: the delivery job stopped while sending",
+    )
+
+
+@pytest.mark.django_db
+def test_a_failed_try_goes_back_to_queued_due_after_its_back_off(frozen_clock: Any, settings: Any) -> None:
+    # given a busy gateway and a first retry delay of 10 s
+    settings.SELFCARE_SMS_BACKEND = "tests.notifications.conftest.BusySender"
+    settings.SELFCARE_SMS_RETRY_DELAY_S = 10
+    sms = queued_row()
+
+    # when a delivery fails
+    with pytest.raises(services.SmsRetryLater):
+        services.deliver_sms(sms.pk)
+
+    # then the claim ends: queued again, due in 10 s, so the resend sweep leaves it to huey's retry
+    sms.refresh_from_db()
+    assert (sms.status, sms.attempts, sms.next_attempt_at, sms.claimed_at) == (
+        SmsStatus.QUEUED,
+        1,
+        clock.now() + timedelta(seconds=10),
+        clock.now(),
+    )
+    assert services.resend_stuck_sms() == {"requeued": 0, "interrupted": 0}

@@ -23,6 +23,8 @@ class OutboundSmsAdmin(admin.ModelAdmin[OutboundSms]):
         "last_error",
         "provider_message_id",
         "created_at",
+        "next_attempt_at",
+        "claimed_at",
         "sent_at",
     )
     list_filter = ("status", "template", "language")

@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 class SmsStatus(models.TextChoices):
     QUEUED = "queued", _("queued")
+    # Claimed by one delivery job, which is handing it to the gateway right now: no other job may.
+    SENDING = "sending", _("sending")
     SENT = "sent", _("sent")
     FAILED = "failed", _("failed")
 
@@ -28,11 +30,19 @@ class OutboundSms(models.Model):
     provider_message_id = models.CharField(_("provider message id"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("created at"), db_index=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # When the message is due for its next try: at queueing, then after each retryable failure the
+    # back-off's end. The resend sweep picks queued messages whose time passed long ago (a lost job).
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    # When the delivery job in progress claimed it (status "sending").
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("outbound SMS")
         verbose_name_plural = _("outbound SMS")
-        indexes = [models.Index(fields=["msisdn", "created_at"], name="notif_sms_msisdn_created")]
+        indexes = [
+            models.Index(fields=["msisdn", "created_at"], name="notif_sms_msisdn_created"),
+            models.Index(fields=["status", "next_attempt_at"], name="notif_sms_status_next"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.template} → {self.msisdn} ({self.status})"

@@ -8,11 +8,12 @@ job carries only the row id (the queue never sees a code); delivery blanks the t
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import structlog
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import translation
 
 from selfcare.identity.services import record_audit
@@ -97,13 +98,15 @@ def queue_sms(
     language = _language_or_default(language)
     text = render_sms(template, params=params, language=language)
     with transaction.atomic():
+        now = clock.now()
         sms = OutboundSms.objects.create(
             msisdn=msisdn,
             template=template,
             language=language,
             text=text,
             status=SmsStatus.QUEUED,
-            created_at=clock.now(),
+            created_at=now,
+            next_attempt_at=now,
         )
         record_audit(
             actor,
@@ -114,7 +117,8 @@ def queue_sms(
         )
         sms_id = sms.pk
         # robust: the caller's work is committed by now; a queue outage must not turn it into an
-        # error page. The row then stays "queued" (visible in the back office) and is not resent.
+        # error page. The row then stays "queued" and the resend sweep (resend_stuck_sms) queues it
+        # again once the queue is back.
         transaction.on_commit(lambda: _enqueue_delivery(sms_id), robust=True)
     return sms
 
@@ -170,10 +174,12 @@ def deliver_sms(sms_id: int) -> OutboundSms | None:
     run twice). Raises SmsRetryLater when the try failed and attempts remain.
     """
     max_attempts: int = settings.SELFCARE_SMS_MAX_ATTEMPTS
-    # Claim the attempt with a conditional update: a second copy of the job finds nothing queued
-    # once the first has finished, and the attempt count is exact under concurrency.
+    # Claim the message: one conditional update moves it from "queued" to "sending". Of two copies of
+    # the job running at once (a redelivered job, the resend sweep's) exactly one matches; the other
+    # finds nothing queued and sends nothing. The attempt count is exact under concurrency.
+    now = clock.now()
     claimed = OutboundSms.objects.filter(pk=sms_id, status=SmsStatus.QUEUED).update(
-        attempts=F("attempts") + 1
+        status=SmsStatus.SENDING, attempts=F("attempts") + 1, claimed_at=now
     )
     if not claimed:
         return None
@@ -195,8 +201,11 @@ def deliver_sms(sms_id: int) -> OutboundSms | None:
                 error=error,
             )
             return sms
-        OutboundSms.objects.filter(pk=sms.pk).update(last_error=error)
         delay = retry_delay_s(sms.attempts)
+        # Back to "queued" (the claim ends), due again after the back-off.
+        OutboundSms.objects.filter(pk=sms.pk, status=SmsStatus.SENDING).update(
+            status=SmsStatus.QUEUED, last_error=error, next_attempt_at=clock.now() + timedelta(seconds=delay)
+        )
         log.info(
             "sms.retry",
             sms_id=sms.pk,
@@ -229,6 +238,51 @@ def _finish(sms: OutboundSms, *, status: str, last_error: str = "", provider_mes
     else:
         sms.last_error = last_error
     sms.save(update_fields=["status", "text", "sent_at", "provider_message_id", "last_error"])
+
+
+def resend_stuck_sms(*, limit: int = 1000) -> dict[str, int]:
+    """The resend sweep (periodic): messages whose delivery job was lost get another one.
+
+    A message still "queued" more than SELFCARE_SMS_RESEND_AFTER_MIN minutes after it was due (the
+    queue was down when its caller committed, or the job vanished) is queued again; its due time
+    moves to now, so the next sweep waits as long again. A copy of a job that was only late is
+    harmless: the claim lets one of them send.
+
+    A message "sending" for that long was claimed by a worker that died mid-send: whether the gateway
+    took it is unknown, and sending again could deliver it twice, so it is marked failed
+    ("interrupted") and its text blanked.
+    """
+    now = clock.now()
+    before = now - timedelta(minutes=settings.SELFCARE_SMS_RESEND_AFTER_MIN)
+    counts = {"requeued": 0, "interrupted": 0}
+    stale = list(
+        OutboundSms.objects.filter(status=SmsStatus.QUEUED)
+        .filter(Q(next_attempt_at__lt=before) | Q(next_attempt_at__isnull=True, created_at__lt=before))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for sms_id in stale:
+        # Conditional: a job that ran meanwhile has taken it, and is not given a rival.
+        if not OutboundSms.objects.filter(pk=sms_id, status=SmsStatus.QUEUED).update(next_attempt_at=now):
+            continue
+        try:
+            _enqueue_delivery(sms_id)
+        except Exception:  # the queue is still down: the next sweep tries again
+            log.warning("sms.resend_enqueue_failed", sms_id=sms_id)
+            OutboundSms.objects.filter(pk=sms_id, status=SmsStatus.QUEUED).update(next_attempt_at=before)
+            break
+        counts["requeued"] += 1
+    for sms in OutboundSms.objects.filter(status=SmsStatus.SENDING, claimed_at__lt=before).order_by("pk")[
+        :limit
+    ]:
+        if OutboundSms.objects.filter(pk=sms.pk, status=SmsStatus.SENDING, claimed_at=sms.claimed_at).update(
+            status=SmsStatus.FAILED, text="", last_error="interrupted: the delivery job stopped while sending"
+        ):
+            counts["interrupted"] += 1
+            log.warning("sms.interrupted", sms_id=sms.pk, msisdn=sms.msisdn, template=sms.template)
+    if any(counts.values()):
+        log.info("sms.resend_sweep", **counts)
+    return counts
 
 
 def list_recent_console_messages(limit: int = 20) -> list[ConsoleMessage]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
-from huey import RetryTask
-from huey.contrib.djhuey import db_task
+from huey import RetryTask, crontab
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
 from selfcare.notifications import services
 
@@ -17,3 +17,9 @@ def send_outbound_sms(sms_id: int) -> None:
         services.deliver_sms(sms_id)
     except services.SmsRetryLater as later:
         raise RetryTask(str(later), delay=later.delay_s) from None
+
+
+@db_periodic_task(crontab(minute="*/5"))  # type: ignore[untyped-decorator]
+@lock_task("notifications-resend-sweep")  # type: ignore[untyped-decorator]
+def resend_stuck_sms() -> dict[str, int]:
+    return services.resend_stuck_sms()
