@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from selfcare.config import (
     SQLITE_INIT_COMMAND,
     database_from_url,
+    email_from_url,
     env_bool,
     env_int,
     env_list,
@@ -183,3 +184,25 @@ def test_demo_generates_a_secret_key_once_and_keeps_it(monkeypatch, tmp_path):
     assert os.stat(key_file).st_mode & 0o777 == 0o600
     # and another data dir gets another key
     assert secret_key(data_dir=tmp_path / "other", generated_allowed=True) != first
+
+
+def test_email_url_defaults_to_the_console_and_reads_smtp():
+    assert email_from_url("") == {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    assert email_from_url("locmem:") == {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+    assert email_from_url("smtp://mailer:p%40ss@mail.example.com:587?tls=1&timeout=5") == {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "mail.example.com",
+        "EMAIL_PORT": 587,
+        "EMAIL_HOST_USER": "mailer",
+        "EMAIL_HOST_PASSWORD": "p@ss",
+        "EMAIL_USE_TLS": True,
+        "EMAIL_USE_SSL": False,
+        "EMAIL_TIMEOUT": 5,
+    }
+    smtps = email_from_url("smtps://mail.example.com")
+    assert (smtps["EMAIL_PORT"], smtps["EMAIL_USE_SSL"], smtps["EMAIL_USE_TLS"]) == (465, True, False)
+
+
+def test_email_url_with_another_scheme_is_refused():
+    with pytest.raises(ImproperlyConfigured):
+        email_from_url("http://mail.example.com")
