@@ -182,7 +182,7 @@ def test_low_balance_sms_is_not_sent_when_switched_off_but_the_debt_block_notice
     assert templates == ["otp.registration", "billing.blocked_for_debt"]
     assert (
         AuditEvent.objects.filter(
-            action="sms.suppress", subject_id=paying.msisdn, outcome="muted_by_subscriber"
+            action="sms.suppress", subject_id=paying.msisdn, outcome="opted_out"
         ).count()
         == 1
     )

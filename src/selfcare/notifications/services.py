@@ -89,7 +89,7 @@ def queue_sms(
             subject_type="msisdn",
             subject_id=msisdn,
             after={"template": template, "kind": kind},
-            outcome="muted_by_subscriber",
+            outcome="opted_out",
         )
         log.info("sms.suppressed", msisdn=msisdn, template=template, kind=kind)
         return None
