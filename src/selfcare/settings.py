@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "selfcare.cabinet",
     "selfcare.backoffice",
     "selfcare.api",
+    "selfcare.tmf",
     "selfcare.demo",
 ]
 

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from selfcare.api.urls import api
 from selfcare.notifications import views as notifications
+from selfcare.tmf.urls import urls as tmf_urls
 from selfcare.web import views as web
 
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("backoffice/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("tmf-api/", tmf_urls),
     path("dev/sms", notifications.dev_sms, name="dev-sms"),
     path("payments/", include("selfcare.payments.urls")),
     path("fake-acquirer/", include("selfcare.payments.providers.fake.urls")),

@@ -15,6 +15,7 @@ from selfcare.catalog.models import (
     Service,
     Tariff,
     UsageClass,
+    UsageKind,
     Zone,
     ZoneKind,
     ZonePrefix,
@@ -235,3 +236,31 @@ def get_service(service_id: int) -> Service | None:
 def usage_class_label(code: str) -> str:
     """The translated name of a usage class (on-net, roaming...) as the catalog defines it."""
     return str(dict(UsageClass.choices).get(code, code))
+
+
+# --- Reads for the TM Forum product catalog (tmf) -----------------------------------------------------
+
+
+def usage_kind_label(code: str) -> str:
+    """The translated name of a usage kind (voice, SMS, data) as the catalog defines it."""
+    return str(dict(UsageKind.choices).get(code, code))
+
+
+def list_catalog_tariffs() -> list[Tariff]:
+    """Active tariffs (open or closed for new subscribers) in catalog order, with their allowances and
+    rates and those rows' zones prefetched (three queries)."""
+    return list(
+        Tariff.objects.filter(is_active=True)
+        .prefetch_related("allowances__zone", "rates__zone")
+        .order_by("sort_order", "code")
+    )
+
+
+def list_catalog_services() -> list[Service]:
+    """Active services in catalog order, with their allowances (and zones), the tariffs they are for,
+    and what they require and exclude prefetched."""
+    return list(
+        Service.objects.filter(is_active=True)
+        .prefetch_related("allowances__zone", "allowed_tariffs", "requires", "excludes")
+        .order_by("sort_order", "code")
+    )

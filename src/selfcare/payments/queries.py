@@ -199,3 +199,8 @@ def get_payment_cards(payment_ids: Iterable[int]) -> dict[int, tuple[str, str, s
             pk__in=list(set(payment_ids))
         ).values_list("pk", "kind", "card_brand", "card_last4", "public_id")
     }
+
+
+def count_payments(user: Any, *, account_id: int | None) -> int:
+    """How many payments `list_payments` would list without a limit."""
+    return Payment.objects.filter(_visible_to(user, account_id)).count()

@@ -310,3 +310,45 @@ def list_recent_contacts(line_id: int, *, since: datetime, limit: int = 10) -> l
         .exclude(counterparty="")
         .order_by("-started_at", "-id")[:limit]
     )
+
+
+# --- Reads for the TM Forum usage and balance endpoints (tmf) ------------------------------------------
+
+
+def list_line_usage(
+    line_id: int,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    kinds: Sequence[str] | None = None,
+) -> QuerySet[UsageRecord]:
+    """Every record of a line, accepted and refused, newest first, with its zones (slice it to page
+    through; `.count()` counts on the (line, started_at) index)."""
+    query = UsageRecord.objects.filter(line_id=line_id)
+    if since is not None:
+        query = query.filter(started_at__gte=since)
+    if until is not None:
+        query = query.filter(started_at__lt=until)
+    if kinds is not None:
+        query = query.filter(kind__in=list(kinds))
+    return query.select_related("zone", "roaming_zone").order_by("-started_at", "-id")
+
+
+def list_record_draws(records: Iterable[UsageRecord]) -> dict[int, list[tuple[int, int]]]:
+    """(bucket id, units) of every draw of these records on buckets, in the order drawn, by record id
+    (the first draw is on the record, later ones are BucketConsumption rows: one query for a page)."""
+    draws: dict[int, list[tuple[int, int]]] = {}
+    further: list[int] = []
+    for record in records:
+        draws[record.pk] = []
+        if record.bucket_id is not None:
+            draws[record.pk].append((record.bucket_id, record.bucket_units))
+            further.append(record.pk)
+    if further:
+        for record_id, bucket_id, units in (
+            BucketConsumption.objects.filter(record_id__in=further)
+            .order_by("record_id", "id")
+            .values_list("record_id", "bucket_id", "units")
+        ):
+            draws[record_id].append((bucket_id, units))
+    return draws
