@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.urls import NoReverseMatch, reverse
 
 from selfcare.identity.models import User
 from selfcare.kit import clock
@@ -155,11 +156,15 @@ def test_home_shows_balance_spending_buckets_tariff_and_services(zones: Any, fro
         'data-code="data-3"><strong>3 GB</strong> — <bdi>RUB200.00</bdi> a month · next fee 04/01/2026'
         in body
     )
-    # and the number, the buttons, the help link; no call-detail button until statements exist
+    # and the number, the buttons, the help link; call detail only where statements are installed
     assert f'data-testid="home-number">{line.msisdn[:2]} ' in body
     for link in ("/payments/", "/tariff/", "/services/", "/payments/promised/", "/history/", "/help/"):
         assert f'href="{link}"' in body
-    assert "/statements/" not in body
+    try:
+        statements = reverse("statements:order")
+    except NoReverseMatch:
+        statements = None
+    assert ('data-testid="order-call-detail"' in body) == (statements is not None)
 
 
 def test_home_puts_the_promised_payment_first_when_the_balance_is_zero(zones: Any) -> None:

@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -46,6 +47,15 @@ def _line(request: HttpRequest) -> Any:
     return line
 
 
+def _url_if_mounted(name: str) -> str | None:
+    """The URL of another feature's page, or None while that feature is not installed: the home page
+    offers only buttons that lead somewhere."""
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None
+
+
 def _is_htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
 
@@ -66,7 +76,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "live_since": live_since,
         "live": now_s - live_since < LIVE_FOR_S,
         "live_every": LIVE_EVERY_S,
-        "help_url": "/help/",
+        "help_url": _url_if_mounted("support:help") or "/help/",
+        "call_detail_url": _url_if_mounted("statements:order"),
     }
     if _is_htmx(request):
         return render(request, "cabinet/home.html#live", context)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate
 
@@ -53,30 +53,27 @@ def _balance_before(account_id: int, moment: datetime) -> int:
 
 
 def get_period_money(account_id: int, *, since: datetime, until: datetime) -> PeriodMoney:
-    """Opening and closing balances of [since, until) and the movements in between, reconciled.
+    """Opening balance of [since, until), the movements in it by kind, and the closing balance.
 
-    The three reads are separate statements, so a posting committed between them could make them
-    disagree; they are read again until opening + movements == closing (a posting made now lands after
-    a period that ends in the past, so in practice the first read already agrees).
+    The opening balance is the running balance of the last posting before `since` (no summing of
+    history, DESIGN.md §6); the closing balance is the opening plus every posting of the period, so the
+    two always reconcile, and equal the running balance of the period's last posting (postings are
+    written in time order).
     """
-    for _attempt in range(5):
-        opening = _balance_before(account_id, since)
-        rows = (
-            Posting.objects.filter(account_id=account_id, created_at__gte=since, created_at__lt=until)
-            .values("transaction__kind")
-            .annotate(
-                credits=Sum("amount_minor", filter=Q(amount_minor__gt=0)),
-                debits=Sum("amount_minor", filter=Q(amount_minor__lt=0)),
-            )
-            .values_list("transaction__kind", "credits", "debits")
+    opening = _balance_before(account_id, since)
+    rows = (
+        Posting.objects.filter(account_id=account_id, created_at__gte=since, created_at__lt=until)
+        .values("transaction__kind")
+        .annotate(
+            credits=Sum("amount_minor", filter=Q(amount_minor__gt=0)),
+            debits=Sum("amount_minor", filter=Q(amount_minor__lt=0)),
         )
-        credits = {kind: int(c) for kind, c, _d in rows if c}
-        debits = {kind: int(d) for kind, _c, d in rows if d}
-        closing = _balance_before(account_id, until)
-        money = PeriodMoney(opening, closing, credits, debits)
-        if opening + money.moved_minor == closing:
-            return money
-    raise RuntimeError(f"ledger account {account_id}: postings keep arriving inside {since}..{until}")
+        .values_list("transaction__kind", "credits", "debits")
+    )
+    credits = {str(kind): int(c) for kind, c, _d in rows if c}
+    debits = {str(kind): int(d) for kind, _c, d in rows if d}
+    moved = sum(credits.values()) + sum(debits.values())
+    return PeriodMoney(opening, opening + moved, credits, debits)
 
 
 def list_period_debits(
@@ -236,14 +233,15 @@ class AccountSummary:
     last_debit: Movement | None
 
 
-def _spent_since(since: datetime, exclude_kinds: list[str]) -> Subquery:
-    return Subquery(
-        Posting.objects.filter(account_id=OuterRef("pk"), created_at__gte=since, amount_minor__lt=0)
-        .exclude(transaction__kind__in=exclude_kinds)
-        .values("account_id")
-        .annotate(total=Sum("amount_minor"))
-        .values("total")[:1]
-    )
+def _in_placeholders(values: list[str]) -> str:
+    return ", ".join(["%s"] * len(values)) or "NULL"
+
+
+def _as_datetime(value: Any) -> datetime:
+    """A timestamp read by raw SQL: aware already on PostgreSQL, naive UTC text on SQLite."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
 
 
 def get_account_summary(
@@ -258,54 +256,60 @@ def get_account_summary(
     """Spending since three instants (negative postings, leaving out `not_spending_kinds`), the latest
     posting of one of `credit_kinds` into the account and the latest spending posting: one query.
 
-    Every part is a subquery on the (account, created_at, id) index, so the cost does not grow with
-    the account's history.
+    Every part reads the (account, created_at, id) index: the sums one range of it, the latest
+    movements a backward scan that stops at the first match. Plain SQL because this runs on every
+    home page: the ORM's compilation of the same nine subqueries cost more than the database's work.
     """
     excluded = list(not_spending_kinds)
-    credits = Posting.objects.filter(
-        account_id=OuterRef("pk"), amount_minor__gt=0, transaction__kind__in=list(credit_kinds)
-    ).order_by("-created_at", "-id")
-    debits = (
-        Posting.objects.filter(account_id=OuterRef("pk"), amount_minor__lt=0)
-        .exclude(transaction__kind__in=excluded)
-        .order_by("-created_at", "-id")
+    credits = list(credit_kinds)
+    adapt = connection.ops.adapt_datetimefield_value
+    posting, txn = Posting._meta.db_table, Transaction._meta.db_table
+    earliest = min(day_start, month_start, window_start)
+    not_spending = f"t.kind NOT IN ({_in_placeholders(excluded)})" if excluded else "1 = 1"
+    sql = (
+        # One row of sums, then at most one row for each latest movement, told apart by the tag.
+        f"SELECT 's', NULL, NULL, NULL, "  # noqa: S608 - table names and placeholders only
+        f"COALESCE(SUM(CASE WHEN p.created_at >= %s THEN p.amount_minor ELSE 0 END), 0), "
+        f"COALESCE(SUM(CASE WHEN p.created_at >= %s THEN p.amount_minor ELSE 0 END), 0), "
+        f"COALESCE(SUM(CASE WHEN p.created_at >= %s THEN p.amount_minor ELSE 0 END), 0) "
+        f"FROM {posting} p JOIN {txn} t ON t.id = p.transaction_id "
+        f"WHERE p.account_id = %s AND p.created_at >= %s AND p.amount_minor < 0 AND {not_spending} "
+        f"UNION ALL SELECT * FROM (SELECT 'c', p.created_at, p.amount_minor, t.kind, 0, 0, 0 "
+        f"FROM {posting} p JOIN {txn} t ON t.id = p.transaction_id "
+        f"WHERE p.account_id = %s AND p.amount_minor > 0 AND t.kind IN ({_in_placeholders(credits)}) "
+        f"ORDER BY p.created_at DESC, p.id DESC LIMIT 1) latest_credit "
+        f"UNION ALL SELECT * FROM (SELECT 'd', p.created_at, p.amount_minor, t.kind, 0, 0, 0 "
+        f"FROM {posting} p JOIN {txn} t ON t.id = p.transaction_id "
+        f"WHERE p.account_id = %s AND p.amount_minor < 0 AND {not_spending} "
+        f"ORDER BY p.created_at DESC, p.id DESC LIMIT 1) latest_debit"
     )
-    row = (
-        LedgerAccount.objects.filter(pk=account_id)
-        .annotate(
-            today=_spent_since(day_start, excluded),
-            month=_spent_since(month_start, excluded),
-            window=_spent_since(window_start, excluded),
-            credit_at=Subquery(credits.values("created_at")[:1]),
-            credit_amount=Subquery(credits.values("amount_minor")[:1]),
-            credit_kind=Subquery(credits.values("transaction__kind")[:1]),
-            debit_at=Subquery(debits.values("created_at")[:1]),
-            debit_amount=Subquery(debits.values("amount_minor")[:1]),
-            debit_kind=Subquery(debits.values("transaction__kind")[:1]),
-        )
-        .values(
-            "today",
-            "month",
-            "window",
-            "credit_at",
-            "credit_amount",
-            "credit_kind",
-            "debit_at",
-            "debit_amount",
-            "debit_kind",
-        )
-        .get()
-    )
+    params: list[Any] = [
+        adapt(day_start),
+        adapt(month_start),
+        adapt(window_start),
+        account_id,
+        adapt(earliest),
+        *excluded,
+        account_id,
+        *credits,
+        account_id,
+        *excluded,
+    ]
+    sums = (0, 0, 0)
+    latest: dict[str, Movement] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for tag, at, amount, kind, today, month, window in cursor.fetchall():
+            if tag == "s":
+                sums = (int(today), int(month), int(window))
+            else:
+                latest[tag] = Movement(_as_datetime(at), int(amount), str(kind))
     return AccountSummary(
-        spent_today_minor=-int(row["today"] or 0),
-        spent_month_minor=-int(row["month"] or 0),
-        spent_window_minor=-int(row["window"] or 0),
-        last_credit=Movement(row["credit_at"], int(row["credit_amount"]), row["credit_kind"])
-        if row["credit_at"] is not None
-        else None,
-        last_debit=Movement(row["debit_at"], int(row["debit_amount"]), row["debit_kind"])
-        if row["debit_at"] is not None
-        else None,
+        spent_today_minor=-sums[0],
+        spent_month_minor=-sums[1],
+        spent_window_minor=-sums[2],
+        last_credit=latest.get("c"),
+        last_debit=latest.get("d"),
     )
 
 
