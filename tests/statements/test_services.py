@@ -121,7 +121,7 @@ def test_a_paid_order_posts_its_fee_and_one_the_balance_cannot_pay_changes_nothi
     with pytest.raises(InsufficientFunds):
         order(user, code=code_for(user, django_capture_on_commit_callbacks))
     assert (StatementOrder.objects.count(), get_balance_minor(ledger_id)) == (0, 3_000)
-    assert AuditEvent.objects.filter(action="statement.order", outcome="insufficient_funds").count() == 1
+    assert AuditEvent.objects.filter(action="statement.order", outcome="no_funds").count() == 1
     # When the balance allows it
     fund(line.account.ledger_account, 7_000)
     frozen_clock.advance(__import__("datetime").timedelta(minutes=2))

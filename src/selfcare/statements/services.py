@@ -249,7 +249,7 @@ def order_statement(
             order_id = order.pk
             transaction.on_commit(lambda: _queue_generation(order_id), robust=True)
     except InsufficientFunds:
-        _audit(actor, "statement.order", client, public_id, outcome="insufficient_funds")
+        _audit(actor, "statement.order", client, public_id, outcome="no_funds")
         raise
     return order
 
