@@ -322,6 +322,15 @@ class _StatementPdf(FPDF):
         self.current_font_is_set_on_page = False
 
 
+def _units(category: str, units: int) -> str:
+    """Units drawn from packages, in the category's own unit (seconds, messages, bytes)."""
+    if category == "calls":
+        return duration_text(units)
+    if category == "data":
+        return volume_text(units)
+    return str(units) if category == "sms" else ""
+
+
 def _summary_page(pdf: _StatementPdf, statement: Statement, words: Words) -> None:
     amounts = Amounts(statement.currency)
     label_w, value_w = 60.0, 120.0
@@ -379,7 +388,7 @@ def _summary_page(pdf: _StatementPdf, statement: Statement, words: Words) -> Non
             str(total.count),
             duration_text(total.duration_s) if category == "calls" else "",
             volume_text(total.volume_bytes) if category == "data" else "",
-            str(total.bucket_units) if category != "other" else "",
+            _units(category, total.bucket_units),
             amounts.plain(total.price_minor),
         ]
         for column, value in enumerate(values, start=1):
