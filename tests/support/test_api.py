@@ -98,3 +98,18 @@ def test_requests_need_a_token():
 
     assert response.status_code == 401
     assert response.json()["code"] == "unauthorized"
+
+
+def test_help_and_profile_endpoints_are_in_the_openapi_document():
+    paths = Client().get("/api/v1/openapi.json").json()["paths"]
+
+    assert {p for p in paths if p.startswith(("/api/v1/help/", "/api/v1/profile/"))} == {
+        "/api/v1/help/contact",
+        "/api/v1/help/faq",
+        "/api/v1/help/requests",
+        "/api/v1/help/requests/{request_id}",
+        "/api/v1/help/requests/{request_id}/close",
+        "/api/v1/profile/",
+        "/api/v1/profile/block",
+        "/api/v1/profile/unblock",
+    }

@@ -157,3 +157,24 @@ def test_the_subscriber_sees_the_answer_and_may_close_the_request(web, subscribe
     assert (
         'data-testid="close-request"' not in web.get(f"/help/requests/{request.public_id}/").content.decode()
     )
+
+
+def test_the_help_page_and_the_request_list_read_little(web, subscriber, django_assert_max_num_queries):
+    # Given ten FAQ entries and ten requests (written over two days: the daily limit is 20)
+    from datetime import timedelta
+
+    from selfcare.kit import clock
+
+    for index in range(10):
+        make_faq({"en": f"Question {index}?"}, {"en": "Answer."}, sort_order=index)
+        with clock.frozen(clock.now() - timedelta(hours=2 * index)):
+            services.create_request(subscriber, subject=f"Request {index}", message="?", actor="user")
+
+    # When anyone opens /help/, and the subscriber their list: a fixed number of queries, not one per row
+    with django_assert_max_num_queries(1):
+        Client().get("/help/")
+    # (the signed-in frame reads the session, the user and the session policy; the list is one query)
+    with django_assert_max_num_queries(7):
+        page = web.get("/help/requests/")
+
+    assert page.content.decode().count('data-testid="request-row"') == 10
