@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,7 @@ from selfcare.billing import services as billing_services
 from selfcare.cabinet import formatting
 from selfcare.catalog import queries as catalog_queries
 from selfcare.kit import clock
+from selfcare.kit.i18n import pick_translation
 from selfcare.ledger import queries as ledger_queries
 from selfcare.lines import queries as lines_queries
 from selfcare.payments import queries as payments_queries
@@ -106,6 +108,14 @@ class BucketView:
     until: datetime | None
     roaming_zone: str
 
+    @property
+    def left_text(self) -> str:
+        return formatting.allowance(self.usage_kind, self.remaining)
+
+    @property
+    def total_text(self) -> str:
+        return formatting.allowance(self.usage_kind, self.amount)
+
 
 @dataclass(frozen=True)
 class ServiceView:
@@ -139,13 +149,29 @@ class Home:
         return self.promised is not None and self.promised.eligible
 
 
+# The promised-payment rule as the home page shows it: read at most once a minute per process. Staff
+# change it rarely; the promised payment page and the grant itself always read it afresh.
+PROMISED_RULE_MAX_AGE_S = 60.0
+_promised_rule_cache: list[tuple[float, Any]] = []
+
+
+def _promised_rule() -> Any:
+    now = monotonic()
+    cached = _promised_rule_cache[-1] if _promised_rule_cache else None
+    if cached is not None and now - cached[0] < PROMISED_RULE_MAX_AGE_S:
+        return cached[1]
+    rule = payments_queries.get_promised_rule()
+    _promised_rule_cache[:] = [(now, rule)]
+    return rule
+
+
 def get_home(line: Any) -> Home:
     """Everything the home screen shows, in at most six queries (the line itself is already read)."""
     now = clock.now()
     today = now.astimezone(operator_tz()).date()
     start = day_start(today)
     balance = int(line.account.ledger_account.balance_minor)
-    rule = payments_queries.get_promised_rule()
+    rule = _promised_rule()
     summary = ledger_queries.get_account_summary(
         int(line.account.ledger_account_id),
         day_start=start,
@@ -154,7 +180,10 @@ def get_home(line: Any) -> Home:
         credit_kinds=CREDIT_KINDS,
         not_spending_kinds=NOT_SPENDING_KINDS,
     )
-    buckets = [_bucket_view(bucket) for bucket in usage_queries.list_line_buckets(line.pk, at=now)]
+    buckets = [
+        _bucket_view(bucket)
+        for bucket in usage_queries.list_line_bucket_summaries(line.pk, tariff_id=line.tariff_id, at=now)
+    ]
     assignments = lines_queries.list_connected_services(line.pk)
     services = [
         ServiceView(
@@ -197,22 +226,16 @@ def _bucket_source(bucket: Any) -> str:
     return str(bucket.service_assignment.service.display_name)
 
 
-def _bucket_view(bucket: Any) -> BucketView:
-    if bucket.tariff_id is not None:
-        source, renews = bucket.tariff.display_name, True
-    else:
-        service = bucket.service_assignment.service
-        source = service.display_name
-        # A periodic service's allowance renews like a tariff's; a pack (validity_days) runs out.
-        renews = not service.validity_days
+def _bucket_view(bucket: usage_queries.BucketSummary) -> BucketView:
+    # A periodic service's allowance renews like a tariff's; a pack (validity_days) runs out.
     return BucketView(
         usage_kind=bucket.usage_kind,
-        source=source,
-        amount=int(bucket.amount),
-        remaining=int(bucket.remaining),
-        renews=renews,
+        source=pick_translation(bucket.tariff_name if bucket.from_tariff else bucket.service_name),
+        amount=bucket.amount,
+        remaining=bucket.remaining,
+        renews=bucket.from_tariff or not bucket.service_validity_days,
         until=bucket.period_end,
-        roaming_zone=bucket.zone.display_name if bucket.zone_id else "",
+        roaming_zone=pick_translation(bucket.zone_name),
     )
 
 

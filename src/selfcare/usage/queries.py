@@ -352,3 +352,80 @@ def list_record_draws(records: Iterable[UsageRecord]) -> dict[int, list[tuple[in
         ):
             draws[record_id].append((bucket_id, units))
     return draws
+
+
+@dataclass(frozen=True)
+class BucketSummary:
+    """What a page shows of a bucket, read without model instances."""
+
+    id: int
+    usage_kind: str
+    amount: int
+    remaining: int
+    period_end: datetime | None
+    from_tariff: bool  # a tariff's allowance (else a service's)
+    tariff_name: dict[str, str] | None  # a tariff's allowance: the tariff's names by language
+    service_name: dict[str, str] | None  # a service's: the service's names by language
+    service_validity_days: int | None  # a pack runs out after its validity; None: it renews
+    zone_name: dict[str, str] | None
+
+
+def list_line_bucket_summaries(
+    line_id: int, *, tariff_id: int, at: datetime | None = None
+) -> list[BucketSummary]:
+    """The buckets `list_line_buckets` returns, in the same (consumption) order, as plain rows: one query
+    on the (line, period_start) index, the caller passing the line's current tariff (no join to the
+    line). For pages that show buckets on every request (the cabinet's home)."""
+    moment = at or clock.now()
+    rows = (
+        Bucket.objects.filter(line_id=line_id, period_start__lte=moment)
+        .filter(Q(period_end__isnull=True) | Q(period_end__gt=moment))
+        .values_list(
+            "id",
+            "usage_kind",
+            "amount",
+            "remaining",
+            "period_end",
+            "tariff_id",
+            "tariff__name",
+            "service_assignment__disconnected_at",
+            "service_assignment__service__name",
+            "service_assignment__service__validity_days",
+            "zone__name",
+        )
+    )
+    found = []
+    for (
+        pk,
+        kind,
+        amount,
+        remaining,
+        end,
+        bucket_tariff,
+        t_name,
+        disconnected,
+        s_name,
+        validity,
+        z_name,
+    ) in rows:
+        if bucket_tariff is not None and bucket_tariff != tariff_id:
+            continue  # a tariff the line has left
+        if disconnected is not None and disconnected <= moment:
+            continue  # a service disconnected since
+        found.append(
+            BucketSummary(
+                id=pk,
+                usage_kind=kind,
+                amount=int(amount),
+                remaining=int(remaining),
+                period_end=end,
+                from_tariff=bucket_tariff is not None,
+                tariff_name=t_name if bucket_tariff is not None else None,
+                service_name=s_name if bucket_tariff is None else None,
+                service_validity_days=validity if bucket_tariff is None else None,
+                zone_name=z_name,
+            )
+        )
+    far = datetime.max.replace(tzinfo=moment.tzinfo)
+    found.sort(key=lambda b: (b.from_tariff, b.period_end or far, b.id))
+    return found

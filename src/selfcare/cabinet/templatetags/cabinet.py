@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django import template
+from django.urls import get_script_prefix, reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from selfcare.cabinet import formatting
 
@@ -46,3 +51,39 @@ def number(value: Any) -> str:
 def money_abs(amount_minor: int | None) -> str:
     """An amount without its sign, where the words already say which way it went ("Last write-off")."""
     return formatting.money(abs(amount_minor or 0))
+
+
+@register.filter
+def fee(product: Any) -> SafeString:
+    """A product's recurring fee for people: "<bdi>450.00 ₽</bdi> a month" (a tariff, a service, or
+    anything with `fee_minor` and `fee_period`)."""
+    amount = escape(formatting.money(product.fee_minor))
+    if product.fee_minor and product.fee_period == "daily":
+        return mark_safe(_("<bdi>%(amount)s</bdi> a day") % {"amount": amount})  # noqa: S308 - escaped
+    if product.fee_minor and product.fee_period == "monthly":
+        return mark_safe(_("<bdi>%(amount)s</bdi> a month") % {"amount": amount})  # noqa: S308 - escaped
+    return mark_safe(escape(_("no recurring fee")))  # noqa: S308 - escaped
+
+
+PAGES = {
+    "home": "cabinet:home",
+    "spending": "cabinet:spending",
+    "history": "cabinet:history",
+    "tariff": "cabinet:tariff",
+    "services": "cabinet:services",
+    "black_list": "cabinet:black-list",
+    "black_list_add": "cabinet:black-list-add",
+    "topup": "payments:topup",
+    "promised": "payments:promised",
+}
+
+
+@functools.cache
+def _urls(prefix: str) -> dict[str, str]:
+    return {key: reverse(name) for key, name in PAGES.items()}
+
+
+@register.simple_tag
+def cabinet_urls() -> dict[str, str]:
+    """The cabinet's fixed URLs, reversed once per process (the home page links to a dozen of them)."""
+    return _urls(get_script_prefix())
