@@ -194,8 +194,9 @@ def test_a_filter_we_do_not_support_is_refused_not_ignored(api: Client, world: W
     unknown = api.get(f"{BASE}/usage?status=rated", headers=world.auth)
     bad_type = api.get(f"{BASE}/usage?usageType=fax", headers=world.auth)
     naive = api.get(f"{BASE}/usage?usageDate.gte=2026-03-02T08:00:00", headers=world.auth)
+    out_of_range = api.get(f"{BASE}/usage?usageDate.lt=0001-01-01T00:00:00%2B14:00", headers=world.auth)
 
-    assert [r.status_code for r in (unknown, bad_type, naive)] == [400, 400, 400]
+    assert [r.status_code for r in (unknown, bad_type, naive, out_of_range)] == [400, 400, 400, 400]
     assert unknown.json() == {
         "code": "bad_filter",
         "reason": "This filter is not supported: status.",

@@ -10,7 +10,7 @@ implemented and how our data maps onto TMF's resources.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
@@ -295,7 +295,13 @@ def list_usage(
     if usage_type is not None and usage_type not in queries.USAGE_TYPES:
         raise BadFilter(name="usageType")
     for name, moment in (("usageDate.gte", since), ("usageDate.lt", until)):
-        if moment is not None and moment.tzinfo is None:
+        if moment is None:
+            continue
+        try:
+            moment.astimezone(UTC)  # naive, or beyond what a database can hold once in UTC
+        except (ValueError, OverflowError):
+            raise BadFilter(name=name) from None
+        if moment.tzinfo is None:
             raise BadFilter(name=name)
     start, size = _paging(offset, limit)
     total, items = queries.list_usage(

@@ -648,7 +648,8 @@ def list_buckets(sub: Subscriber, links: Links) -> list[Bucket]:
 def get_bucket(sub: Subscriber, links: Links, ident: str) -> Bucket:
     if ident == sub.money_bucket_id:
         return _money_bucket(sub, links)
-    bucket = usage_queries.get_buckets([_db_id(ident, "usage-")]).get(_db_id(ident, "usage-"))
+    pk = _db_id(ident, "usage-")
+    bucket = usage_queries.get_buckets([pk]).get(pk)
     if bucket is None or bucket.line_id != sub.line.pk:
         raise NotFound()
     current = {b.pk for b in usage_queries.list_line_buckets(sub.line.pk)}
