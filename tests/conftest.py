@@ -58,6 +58,18 @@ def _fixture_teardown(self: TransactionTestCase) -> None:
 TransactionTestCase._fixture_teardown = _fixture_teardown  # type: ignore[method-assign]
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language: code that activates a subscriber's language (SMS
+    texts, the profile) must not leave it active for whatever test the worker runs next."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def frozen_clock() -> Iterator[Any]:
     """Freeze selfcare's clock at a fixed instant; tests move it with `clock.advance`."""
