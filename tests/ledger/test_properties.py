@@ -73,7 +73,8 @@ def entry_specs(draw: st.DrawFn, account_count: int) -> EntrySpec:
     values = [draw(amounts) * draw(st.sampled_from([1, -1])) for _ in range(leg_count - 1)]
     last = -sum(values)
     if last == 0:
-        values[0] += 1
+        # Nudge the first leg away from zero (+1 would turn a -1 into a zero leg, which is invalid).
+        values[0] += -1 if values[0] == -1 else 1
         last = -sum(values)
     values.append(last)
     return EntrySpec(
