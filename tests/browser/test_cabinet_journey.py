@@ -3,8 +3,8 @@ page shows the balance, the buckets and the fees the database holds; change the 
 preview; connect and disconnect a service; block a caller from the recent calls and unblock them; and
 find every ledger line of the journey explained in the history.
 
-The full journey runs once per language on a phone (390×844); the home page is checked once per
-language on a desktop (1280×800). Screenshots of each step go to test-artifacts/browser/cabinet/.
+The full journey runs once per language on a phone (390x844); the home page is checked once per
+language on a desktop (1280x800). Screenshots of each step go to test-artifacts/browser/cabinet/.
 """
 
 from __future__ import annotations
@@ -86,14 +86,19 @@ def subscriber(operator: dict[str, Any], language: str) -> Any:
     """A line on Smart S with 1,500.00 paid in and this month's fee charged, a call abroad (charged)
     and a call from CALLER (free) an hour ago."""
     user, line = make_subscriber(
-        operator["zones"], tariff=operator["smart_s"], balance_minor=150_000, language=language,
+        operator["zones"],
+        tariff=operator["smart_s"],
+        balance_minor=150_000,
+        language=language,
         name={"en": "Emily Clarke", "ru": "Анна Смирнова", "fa": "سارا احمدی"}[language],
     )
     user.set_password(PASSWORD)
     user.save(update_fields=["password"])
     now = clock.now()
     rate(
-        usage(line.msisdn, "voice_out", now - timedelta(hours=2), counterparty="+442079460000", duration_s=125),
+        usage(
+            line.msisdn, "voice_out", now - timedelta(hours=2), counterparty="+442079460000", duration_s=125
+        ),
         usage(line.msisdn, "voice_in", now - timedelta(hours=1), counterparty=CALLER, duration_s=40),
     )
     return line
@@ -172,7 +177,9 @@ def test_cabinet_journey_on_a_phone(
     assert preview.get_attribute("data-allowed") == "true"
     assert page.get_by_test_id("fee-today").text_content() == money(expected.fee_today_minor, language)
     assert page.get_by_test_id("change-fee").text_content() == money(expected.change_fee_minor, language)
-    assert page.get_by_test_id("balance-after").text_content() == money(expected.balance_after_minor, language)
+    assert page.get_by_test_id("balance-after").text_content() == money(
+        expected.balance_after_minor, language
+    )
     page.screenshot(path=shot(f"{step}-3-tariff-preview"), full_page=True)
 
     # When they confirm, then the tariff is Smart M and the balance is what the preview said
@@ -192,7 +199,9 @@ def test_cabinet_journey_on_a_phone(
     page.screenshot(path=shot(f"{step}-5-service-preview"), full_page=True)
     with page.expect_navigation(url=re.compile(r"/services/$")):
         page.get_by_test_id("confirm").click()
-    assert ServiceAssignment.objects.filter(line=line, service=caller_id, disconnected_at__isnull=True).exists()
+    assert ServiceAssignment.objects.filter(
+        line=line, service=caller_id, disconnected_at__isnull=True
+    ).exists()
     expect(page.locator("[data-code=caller-id]")).to_have_attribute("data-connected", "true")
 
     # When they disconnect it the same way, then it is off
