@@ -220,9 +220,6 @@ SELFCARE_TARIFF_CHANGE_FEE_WINDOW_DAYS = env_int("SELFCARE_TARIFF_CHANGE_FEE_WIN
 # The numbers of a black list switched off are kept this many days (reconnecting brings them back).
 SELFCARE_BLACK_LIST_RETENTION_DAYS = env_int("SELFCARE_BLACK_LIST_RETENTION_DAYS", 30)
 
-# --- Security -------------------------------------------------------------------------------------
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
 # --- Call-detail statements (docs/statements.md) ----------------------------------------------------
 # Where the documents are written (a volume every web and worker process shares); deleted after retention.
 SELFCARE_STATEMENTS_DIR = Path(env_str("SELFCARE_STATEMENTS_DIR") or DATA_DIR / "statements").resolve()
@@ -246,6 +243,9 @@ EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = _email.get("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("SELFCARE_EMAIL_FROM", "selfcare@localhost")
 
+# --- Security -------------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "selfcare.identity.validators.SubscriberPasswordValidator"},
 ]

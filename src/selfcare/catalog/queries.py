@@ -63,12 +63,12 @@ class FeeSchedule:
     services: dict[int, tuple[int, str]]
 
 
-def get_fee_schedule() -> FeeSchedule:
 def get_zone_names() -> dict[int, dict[str, str]]:
     """The translatable names ({"en": …, "ru": …}) of every zone, by id (a short table)."""
     return dict(Zone.objects.values_list("id", "name"))
 
 
+def get_fee_schedule() -> FeeSchedule:
     return FeeSchedule(
         tariffs={
             pk: (fee, period)
@@ -221,6 +221,11 @@ def get_service_ids_of_kind(kind: str) -> set[int]:
     return set(Service.objects.filter(kind=kind).values_list("id", flat=True))
 
 
+def usage_class_label(code: str) -> str:
+    """The translated name of a usage class (on-net, roaming...) as the catalog defines it."""
+    return str(dict(UsageClass.choices).get(code, code))
+
+
 def get_tariff(tariff_id: int) -> Tariff | None:
     return Tariff.objects.filter(pk=tariff_id).first()
 
@@ -231,11 +236,6 @@ def get_service(service_id: int) -> Service | None:
         .prefetch_related("allowed_tariffs", "requires", "excludes")
         .first()
     )
-
-
-def usage_class_label(code: str) -> str:
-    """The translated name of a usage class (on-net, roaming...) as the catalog defines it."""
-    return str(dict(UsageClass.choices).get(code, code))
 
 
 # --- Reads for the TM Forum product catalog (tmf) -----------------------------------------------------
