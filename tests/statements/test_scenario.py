@@ -347,3 +347,14 @@ def test_page_count_follows_the_number_of_events():
 
     assert [page_count(n) for n in (0, 1, 62, 63, 124, 125)] == [1, 2, 2, 3, 3, 4]
     assert settings.SELFCARE_STATEMENT_RETENTION_DAYS == 7
+
+
+def test_persian_xlsx_sheets_run_right_to_left(month, story):
+    user, _line = month
+    client = web_for(user, language="fa")
+    with story("2026-03-20T18:00:00"):
+        order = place(client, user, "xlsx", story, language="fa")
+        body = fetch(client, order)
+    workbook = openpyxl.load_workbook(io.BytesIO(body))
+    assert workbook.sheetnames[0] == "ریز مکالمات"
+    assert all(sheet.sheet_view.rightToLeft for sheet in workbook.worksheets)
