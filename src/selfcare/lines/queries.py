@@ -242,6 +242,38 @@ def list_lines_for_billing(
     return [BillingLineRow(*row) for row in rows]
 
 
+def list_products_in_force(
+    line_ids: Iterable[int], *, start: datetime, end: datetime
+) -> tuple[dict[int, list[tuple[int, datetime]]], dict[int, list[tuple[int, datetime]]]]:
+    """The tariffs and the services each line had at some moment in [start, end), from the history.
+
+    Returns (tariffs, services): line id -> [(tariff id, started_at)] and line id -> [(service id,
+    connected_at)], oldest first. The fee job bills a day by what was in force that day (a run for a
+    past date by that day's tariff, not today's). A line without tariff history is left out of
+    `tariffs` (its current tariff is the only one it ever had).
+    """
+    ids = list(set(line_ids))
+    tariffs: dict[int, list[tuple[int, datetime]]] = {}
+    services: dict[int, list[tuple[int, datetime]]] = {}
+    for first in range(0, len(ids), _CHUNK):
+        chunk = _one_of(ids[first : first + _CHUNK], "bigint")
+        for line_id, tariff_id, started_at in (
+            TariffAssignment.objects.filter(line_id__in=chunk, started_at__lt=end)
+            .exclude(ended_at__lte=start)
+            .order_by("started_at", "id")
+            .values_list("line_id", "tariff_id", "started_at")
+        ):
+            tariffs.setdefault(line_id, []).append((tariff_id, started_at))
+        for line_id, service_id, connected_at in (
+            ServiceAssignment.objects.filter(line_id__in=chunk, connected_at__lt=end)
+            .exclude(disconnected_at__lte=start)
+            .order_by("connected_at", "id")
+            .values_list("line_id", "service_id", "connected_at")
+        ):
+            services.setdefault(line_id, []).append((service_id, connected_at))
+    return tariffs, services
+
+
 def list_account_ids_with_line_status(status: str) -> list[int]:
     """Accounts that have at least one line in `status` (the billing sweep looks for blocked_debt)."""
     return list(Line.objects.filter(status=status).values_list("account_id", flat=True).distinct())
