@@ -139,6 +139,21 @@ def assert_home_matches_the_database(page: Page, line: Any, language: str) -> No
     assert money(line.tariff.fee_minor, language) in (page.get_by_test_id("tariff-fee").text_content() or "")
 
 
+def assert_fits_the_screen(page: Page) -> None:
+    """Nothing sticks out sideways: the page is no wider than the viewport, in every language."""
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    culprits = page.evaluate(
+        """() => {
+            const out = el => el.getBoundingClientRect().right > window.innerWidth + 0.5;
+            return [...document.querySelectorAll('body *')]
+                .filter(el => out(el) && ![...el.children].some(out))
+                .slice(0, 5)
+                .map(el => el.tagName + '.' + el.className + ' ' + (el.textContent || '').slice(0, 40));
+        }"""
+    )
+    assert overflow <= 0, f"{page.url} is {overflow} px wider than the screen: {culprits}"
+
+
 def journey_postings(line: Any, since_id: int) -> list[int]:
     return list(
         Posting.objects.filter(account_id=line.account.ledger_account_id, id__gt=since_id)
@@ -164,11 +179,13 @@ def test_cabinet_journey_on_a_phone(
     log_in(page, live_server, line)
     assert_home_matches_the_database(page, line, language)
     page.screenshot(path=shot(f"{step}-1-home"), full_page=True)
+    assert_fits_the_screen(page)
     first_posting = 0
 
     # When they compare tariffs and choose Smart M, then the preview shows what it costs
     page.goto(f"{live_server.url}/tariff/")
     page.screenshot(path=shot(f"{step}-2-tariffs"), full_page=True)
+    assert_fits_the_screen(page)
     smart_m = Tariff.objects.get(code="smart-m")
     expected = changes.preview_tariff_change(line, tariff=smart_m)
     page.locator("[data-testid=choose-tariff][href='/tariff/smart-m/']").click()
@@ -181,6 +198,7 @@ def test_cabinet_journey_on_a_phone(
         expected.balance_after_minor, language
     )
     page.screenshot(path=shot(f"{step}-3-tariff-preview"), full_page=True)
+    assert_fits_the_screen(page)
 
     # When they confirm, then the tariff is Smart M and the balance is what the preview said
     with page.expect_navigation(url=re.compile(r"/tariff/$")):
@@ -190,6 +208,7 @@ def test_cabinet_journey_on_a_phone(
     assert get_balance_minor(line.account.ledger_account_id) == expected.balance_after_minor
     expect(page.locator(".message-success")).to_be_visible()
     page.screenshot(path=shot(f"{step}-4-tariff-changed"), full_page=True)
+    assert_fits_the_screen(page)
 
     # When they connect Caller ID through its preview, then it is connected
     caller_id = operator["caller_id"]
@@ -197,6 +216,7 @@ def test_cabinet_journey_on_a_phone(
     page.locator("[data-code=caller-id] [data-testid=service-action]").click()
     expect(page.get_by_test_id("preview")).to_be_visible()
     page.screenshot(path=shot(f"{step}-5-service-preview"), full_page=True)
+    assert_fits_the_screen(page)
     with page.expect_navigation(url=re.compile(r"/services/$")):
         page.get_by_test_id("confirm").click()
     assert ServiceAssignment.objects.filter(
@@ -213,6 +233,7 @@ def test_cabinet_journey_on_a_phone(
         line=line, service=caller_id, disconnected_at__isnull=True
     ).exists()
     page.screenshot(path=shot(f"{step}-6-service-disconnected"), full_page=True)
+    assert_fits_the_screen(page)
 
     # When they block the caller from the recent calls in the history, with a note
     page.goto(f"{live_server.url}/history/")
@@ -220,6 +241,7 @@ def test_cabinet_journey_on_a_phone(
     expect(page.get_by_test_id("preview")).to_be_visible()
     page.locator("#id_note").fill("spam")
     page.screenshot(path=shot(f"{step}-7-block-preview"), full_page=True)
+    assert_fits_the_screen(page)
     with page.expect_navigation(url=re.compile(r"/black-list/$")):
         page.get_by_test_id("confirm").click()
 
@@ -228,6 +250,7 @@ def test_cabinet_journey_on_a_phone(
     assert (entry.msisdn, entry.note) == (CALLER, "spam")
     expect(page.locator(f"[data-testid=black-list-entry][data-number='{CALLER}']")).to_be_visible()
     page.screenshot(path=shot(f"{step}-8-blocked"), full_page=True)
+    assert_fits_the_screen(page)
 
     # When they remove it (htmx swaps the list), then the list is empty
     page.locator(f"[data-testid=black-list-entry][data-number='{CALLER}'] [data-testid=remove-entry]").click()
@@ -247,11 +270,13 @@ def test_cabinet_journey_on_a_phone(
         assert title.strip(), kind
         assert "_" not in title, f"{kind}: {title!r} is a code, not words"
     page.screenshot(path=shot(f"{step}-9-history"), full_page=True)
+    assert_fits_the_screen(page)
 
     # And the home page still agrees with the database, and nothing broke in the browser
     page.goto(f"{live_server.url}/home/")
     assert_home_matches_the_database(page, line, language)
     page.screenshot(path=shot(f"{step}-10-home-after"), full_page=True)
+    assert_fits_the_screen(page)
     assert [m for m in console_messages if m.startswith(("error:", "pageerror:"))] == []
     page.context.close()
 
@@ -269,8 +294,10 @@ def test_cabinet_home_on_a_desktop_in_every_language(
         log_in(page, live_server, line)
         assert_home_matches_the_database(page, line, language)
         page.screenshot(path=shot(f"{language}-desktop-home"), full_page=True)
+        assert_fits_the_screen(page)
         page.goto(f"{live_server.url}/spending/")
         expect(page.get_by_test_id("daily-chart")).to_be_visible()
         page.screenshot(path=shot(f"{language}-desktop-spending"), full_page=True)
+        assert_fits_the_screen(page)
         page.context.close()
     assert [m for m in console_messages if m.startswith(("error:", "pageerror:"))] == []
