@@ -63,7 +63,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of warm-up per endpoint")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of bare view then home page")
     parser.add_argument("--workers", type=int, default=2, help="granian worker processes")
-    parser.add_argument("--threads", type=int, default=8, help="granian blocking threads per worker")
+    parser.add_argument(
+        "--threads", type=int, default=4, help="granian blocking threads per worker (the demo's 2 x cores)"
+    )
     parser.add_argument(
         "--paced-rps",
         type=float,
