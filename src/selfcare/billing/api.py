@@ -7,12 +7,13 @@ nothing again). Refusals are problem+json with the typed error's code and transl
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from django.http import HttpRequest
-from ninja import Header, Router
+from ninja import Router
 
 from selfcare.api.problems import Problem
+from selfcare.api.subscriber import IdempotencyKey, subscriber_line
 from selfcare.billing import changes
 from selfcare.billing import queries as billing_queries
 from selfcare.billing.schemas import (
@@ -33,8 +34,6 @@ from selfcare.identity.services import actor_of
 from selfcare.kit.errors import NotFound
 from selfcare.lines import queries as lines_queries
 
-IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key")]
-
 router = Router(tags=["changes"], auth=SubscriberBearer())
 _ERRORS: dict[int, type[Problem]] = {
     400: Problem,
@@ -44,13 +43,6 @@ _ERRORS: dict[int, type[Problem]] = {
     409: Problem,
     422: Problem,
 }
-
-
-def _line(request: HttpRequest) -> Any:
-    line = lines_queries.get_line_by_msisdn(getattr(request.user, "msisdn", None) or "")
-    if line is None:
-        raise NotFound()
-    return line
 
 
 def _tariff(tariff_id: int) -> Any:
@@ -104,7 +96,7 @@ def list_tariffs(request: HttpRequest) -> list[TariffOut]:
                 for (kind, usage_class), price in choice.card.main_rates.items()
             ],
         )
-        for choice in billing_queries.list_tariffs_for_change(_line(request))
+        for choice in billing_queries.list_tariffs_for_change(subscriber_line(request))
     ]
 
 
@@ -114,7 +106,9 @@ def list_tariffs(request: HttpRequest) -> list[TariffOut]:
     summary="What changing to this tariff now would cost (or why it is refused); changes nothing",
 )
 def preview_tariff(request: HttpRequest, tariff_id: int) -> ChangePreviewOut:
-    return ChangePreviewOut.of(changes.preview_tariff_change(_line(request), tariff=_tariff(tariff_id)))
+    return ChangePreviewOut.of(
+        changes.preview_tariff_change(subscriber_line(request), tariff=_tariff(tariff_id))
+    )
 
 
 @router.post(
@@ -127,7 +121,7 @@ def preview_tariff(request: HttpRequest, tariff_id: int) -> ChangePreviewOut:
 def change_tariff(request: HttpRequest, tariff_id: int, idempotency_key: IdempotencyKey) -> ChangePreviewOut:
     return ChangePreviewOut.of(
         changes.change_tariff(
-            _line(request),
+            subscriber_line(request),
             tariff=_tariff(tariff_id),
             actor=actor_of(request.user),
             idempotency_key=idempotency_key,
@@ -163,7 +157,7 @@ def list_services(request: HttpRequest) -> list[ServiceOut]:
             refusal_message=choice.refusal_message,
             allowances=[_allowance(card) for card in choice.allowances],
         )
-        for choice in billing_queries.list_services_for_line(_line(request))
+        for choice in billing_queries.list_services_for_line(subscriber_line(request))
     ]
 
 
@@ -173,7 +167,9 @@ def list_services(request: HttpRequest) -> list[ServiceOut]:
     summary="What connecting this service now would cost (or why it is refused); changes nothing",
 )
 def preview_connect(request: HttpRequest, service_id: int) -> ChangePreviewOut:
-    return ChangePreviewOut.of(changes.preview_service_connect(_line(request), service=_service(service_id)))
+    return ChangePreviewOut.of(
+        changes.preview_service_connect(subscriber_line(request), service=_service(service_id))
+    )
 
 
 @router.post(
@@ -184,7 +180,7 @@ def preview_connect(request: HttpRequest, service_id: int) -> ChangePreviewOut:
 def connect(request: HttpRequest, service_id: int, idempotency_key: IdempotencyKey) -> ChangePreviewOut:
     return ChangePreviewOut.of(
         changes.connect_service(
-            _line(request),
+            subscriber_line(request),
             service=_service(service_id),
             actor=actor_of(request.user),
             idempotency_key=idempotency_key,
@@ -199,7 +195,7 @@ def connect(request: HttpRequest, service_id: int, idempotency_key: IdempotencyK
 )
 def preview_disconnect(request: HttpRequest, service_id: int) -> ChangePreviewOut:
     return ChangePreviewOut.of(
-        changes.preview_service_disconnect(_line(request), service=_service(service_id))
+        changes.preview_service_disconnect(subscriber_line(request), service=_service(service_id))
     )
 
 
@@ -211,7 +207,7 @@ def preview_disconnect(request: HttpRequest, service_id: int) -> ChangePreviewOu
 def disconnect(request: HttpRequest, service_id: int, idempotency_key: IdempotencyKey) -> ChangePreviewOut:
     return ChangePreviewOut.of(
         changes.disconnect_service(
-            _line(request),
+            subscriber_line(request),
             service=_service(service_id),
             actor=actor_of(request.user),
             idempotency_key=idempotency_key,
@@ -228,7 +224,7 @@ def disconnect(request: HttpRequest, service_id: int, idempotency_key: Idempoten
     summary="The line's changes with what they cost, its tariffs and its services over time",
 )
 def history(request: HttpRequest, limit: int = 50) -> HistoryOut:
-    line = _line(request)
+    line = subscriber_line(request)
     limit = max(1, min(limit, 200))
     tariffs = lines_queries.list_tariff_history(line.pk)[:limit]
     services = lines_queries.list_service_history(line.pk)[:limit]

@@ -9,25 +9,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
 from django.http import HttpRequest
-from ninja import Header, Router, Status
+from ninja import Router, Status
 
 from selfcare.api.problems import Problem
+from selfcare.api.subscriber import IdempotencyKey, subscriber_line
 from selfcare.billing import changes
 from selfcare.billing import queries as billing_queries
 from selfcare.billing.schemas import ChangePreviewOut
 from selfcare.identity.auth import NetworkApiKey, SubscriberBearer
 from selfcare.identity.services import actor_of
 from selfcare.kit import clock
-from selfcare.kit.errors import NotFound
 from selfcare.lines import queries
 from selfcare.lines.errors import InvalidNumber
 from selfcare.lines.models import BlackListEntry
 from selfcare.lines.schemas import BlackListAddIn, BlackListEntryOut, BlackListOut, ScreeningOut
 
-IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key")]
 SCREENING_SCOPE = "screening:read"
 
 router = Router(tags=["black list"], auth=SubscriberBearer())
@@ -42,20 +39,13 @@ _ERRORS: dict[int, type[Problem]] = {
 }
 
 
-def _line(request: HttpRequest) -> Any:
-    line = queries.get_line_by_msisdn(getattr(request.user, "msisdn", None) or "")
-    if line is None:
-        raise NotFound()
-    return line
-
-
 def _entry(entry: BlackListEntry) -> BlackListEntryOut:
     return BlackListEntryOut(id=entry.pk, msisdn=entry.msisdn, note=entry.note, created_at=entry.created_at)
 
 
 @router.get("/", response={200: BlackListOut, **_ERRORS}, summary="The line's black list")
 def get_black_list(request: HttpRequest) -> BlackListOut:
-    black_list = billing_queries.get_black_list(_line(request))
+    black_list = billing_queries.get_black_list(subscriber_line(request))
     return BlackListOut(
         is_on=black_list.is_on,
         service_id=black_list.service.pk if black_list.service is not None else None,
@@ -72,7 +62,7 @@ def get_black_list(request: HttpRequest) -> BlackListOut:
     summary="What adding this number would cost (with the Black list's own fees when it is off)",
 )
 def preview_add(request: HttpRequest, number: str) -> ChangePreviewOut:
-    return ChangePreviewOut.of(changes.preview_black_list_add(_line(request), number=number))
+    return ChangePreviewOut.of(changes.preview_black_list_add(subscriber_line(request), number=number))
 
 
 @router.post("/", response={201: BlackListEntryOut, **_ERRORS}, summary="Add a number to the black list")
@@ -80,7 +70,7 @@ def add(
     request: HttpRequest, body: BlackListAddIn, idempotency_key: IdempotencyKey
 ) -> Status[BlackListEntryOut]:
     entry = changes.add_black_list_number(
-        _line(request),
+        subscriber_line(request),
         number=body.number,
         note=body.note,
         actor=actor_of(request.user),
@@ -91,7 +81,9 @@ def add(
 
 @router.delete("/{entry_id}", response={204: None, **_ERRORS}, summary="Remove a number from the black list")
 def remove(request: HttpRequest, entry_id: int) -> Status[None]:
-    changes.remove_black_list_number(_line(request), entry_id=entry_id, actor=actor_of(request.user))
+    changes.remove_black_list_number(
+        subscriber_line(request), entry_id=entry_id, actor=actor_of(request.user)
+    )
     return Status(204, None)
 
 

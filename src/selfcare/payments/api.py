@@ -6,13 +6,13 @@ comes from their number; payments are those they made or that credited their acc
 
 from __future__ import annotations
 
-from typing import Annotated, Any
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Header, Router, Status
+from ninja import Router, Status
 
 from selfcare.api.problems import Problem
+from selfcare.api.subscriber import IdempotencyKey, subscriber_line
 from selfcare.identity.auth import SubscriberBearer
 from selfcare.identity.services import actor_of
 from selfcare.kit.errors import NotFound
@@ -31,8 +31,6 @@ from selfcare.payments.schemas import (
     TopUpIn,
 )
 
-IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key")]
-
 router = Router(tags=["payments"], auth=SubscriberBearer())
 _ERRORS: dict[int, type[Problem]] = {
     400: Problem,
@@ -42,13 +40,6 @@ _ERRORS: dict[int, type[Problem]] = {
     422: Problem,
     503: Problem,
 }
-
-
-def _line(request: HttpRequest) -> Any:
-    line = lines_queries.get_line_by_msisdn(getattr(request.user, "msisdn", None) or "")
-    if line is None:
-        raise NotFound()
-    return line
 
 
 def _payment(p: Payment) -> PaymentOut:
@@ -97,7 +88,7 @@ def _autopay(a: AutopaySettings) -> AutopayOut:
 @router.post("/topups", response={201: PaymentOut, **_ERRORS}, summary="Start a card top-up")
 def create_topup(request: HttpRequest, body: TopUpIn, idempotency_key: IdempotencyKey) -> Status[PaymentOut]:
     """Send the payer to `confirmation_url`; the balance is credited when the provider confirms."""
-    own = _line(request)
+    own = subscriber_line(request)
     payment = services.start_topup(
         request.user,
         msisdn=body.msisdn or own.msisdn,
@@ -111,7 +102,7 @@ def create_topup(request: HttpRequest, body: TopUpIn, idempotency_key: Idempoten
 
 @router.get("/", response={200: list[PaymentOut], **_ERRORS}, summary="Payment history")
 def list_payments(request: HttpRequest, limit: int = 50, offset: int = 0) -> list[PaymentOut]:
-    line = _line(request)
+    line = subscriber_line(request)
     limit = max(1, min(limit, 200))
     rows = queries.list_payments(request.user, account_id=line.account_id, limit=offset + limit)
     return [_payment(p) for p in list(rows)[offset:]]
@@ -130,7 +121,7 @@ def delete_card(request: HttpRequest, card_id: int) -> Status[None]:
 
 @router.get("/autopay", response={200: AutopayOut, **_ERRORS}, summary="Autopay settings")
 def get_autopay(request: HttpRequest) -> AutopayOut:
-    row = queries.get_autopay(_line(request).account_id)
+    row = queries.get_autopay(subscriber_line(request).account_id)
     if row is None:
         raise NotFound()
     return _autopay(row)
@@ -154,7 +145,7 @@ def put_autopay(request: HttpRequest, body: AutopayIn) -> AutopayOut:
     "/promised/offer", response={200: PromisedOfferOut, **_ERRORS}, summary="Promised payment conditions"
 )
 def promised_offer(request: HttpRequest) -> PromisedOfferOut:
-    offer = queries.promised_offer(_line(request))
+    offer = queries.promised_offer(subscriber_line(request))
     return PromisedOfferOut(
         eligible=offer.eligible,
         reasons=[str(r) for r in offer.reasons],
@@ -181,7 +172,7 @@ def create_promised(
 
 @router.get("/promised", response={200: list[PromisedOut], **_ERRORS}, summary="Promised payment history")
 def list_promised(request: HttpRequest) -> list[PromisedOut]:
-    return [_promised(p) for p in queries.list_promised(_line(request).account_id)]
+    return [_promised(p) for p in queries.list_promised(subscriber_line(request).account_id)]
 
 
 @router.get("/{payment_id}", response={200: PaymentOut, **_ERRORS}, summary="One payment (receipt)")

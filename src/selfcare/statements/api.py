@@ -8,14 +8,15 @@ sending the same bearer token. The last 30 days of events are also listed, a pag
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Header, Router, Status
+from ninja import Router, Status
 
 from selfcare.api.problems import Problem
+from selfcare.api.subscriber import IdempotencyKey
 from selfcare.identity.auth import SubscriberBearer
 from selfcare.identity.http import client_of
 from selfcare.kit import clock
@@ -23,8 +24,6 @@ from selfcare.kit.i18n import pick_translation
 from selfcare.statements import queries, services
 from selfcare.statements.models import StatementOrder
 from selfcare.statements.schemas import EventOut, LinkOut, OrderIn, OrderOut
-
-IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key")]
 
 router = Router(tags=["statements"], auth=SubscriberBearer())
 _ERRORS: dict[int, type[Problem]] = {
