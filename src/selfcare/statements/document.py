@@ -141,11 +141,25 @@ class Statement:
     other_charges: list[Event]
     bucket_names: dict[int, str]
     zone_names: dict[int, str]
+    # Events counted before writing (None: the renderer counts them as it writes, see `counted`).
     rows_total: int
     line_id: int
     up_to_record_id: int
     record_kinds: list[str] = field(default_factory=list)
     chunk_size: int = 5_000
+    # False when the totals of record categories were not read up front: the renderer tallies them
+    # from the events it writes (`tally`), which saves a second pass over the records.
+    counted: bool = True
+
+    def tally(self, sums: dict[str, list[int]]) -> None:
+        """Set the totals of record categories from [count, duration_s, volume_bytes, bucket units,
+        price] sums kept by a renderer, and the number of events."""
+        for category, (count, duration_s, volume_bytes, bucket_units, price) in sums.items():
+            if category != "other":
+                self.totals[category] = CategoryTotal(
+                    category, count, duration_s, volume_bytes, bucket_units, price
+                )
+        self.rows_total = sum(total.count for total in self.totals.values())
 
     def events(self) -> Iterator[Event]:
         """Every event in the order it happened: records streamed from the database, other charges
@@ -203,6 +217,7 @@ def build_statement(
     language: str,
     generated_at: datetime,
     chunk_size: int = 5_000,
+    count_first: bool = True,
 ) -> Statement:
     """Everything small about the statement (a fixed number of queries); the events stay a stream.
 
@@ -216,8 +231,13 @@ def build_statement(
     record_kinds = [kind for category in categories for kind in CATEGORY_KINDS.get(category, ())]
     # Records stored after this moment are left out of both the totals and the list, so the two agree.
     up_to_id = usage_queries.get_last_record_id()
-    usage_totals = usage_queries.sum_statement_records(
-        line.pk, since=since, until=until, kinds=record_kinds, up_to_id=up_to_id
+    # The PDF needs its number of pages before its first page; CSV and XLSX tally while they write.
+    usage_totals = (
+        usage_queries.sum_statement_records(
+            line.pk, since=since, until=until, kinds=record_kinds, up_to_id=up_to_id
+        )
+        if count_first
+        else {}
     )
     account = line.account
     customer = account.customer
@@ -289,4 +309,5 @@ def build_statement(
         up_to_record_id=up_to_id,
         record_kinds=record_kinds,
         chunk_size=chunk_size,
+        counted=count_first,
     )

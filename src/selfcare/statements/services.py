@@ -330,13 +330,14 @@ def _render(order: StatementOrder, line: Any, path: Path) -> int:
             categories=order.categories,
             language=order.language,
             generated_at=clock.now(),
+            count_first=order.format == "pdf",
         )
         StatementOrder.objects.filter(pk=order.pk).update(rows_total=statement.rows_total, rows_done=0)
         try:
             written = renderer(statement, path, words(), _progress(order.pk))
         except StatementChanged:
             continue
-        if written == statement.rows_total:
+        if not statement.counted or written == statement.rows_total:
             return written
     raise StatementChanged(f"order {order.pk}: events kept changing while the statement was written")
 

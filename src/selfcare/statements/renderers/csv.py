@@ -2,10 +2,11 @@
 written as the events stream in. The columns are documented in docs/statements.md.
 
 Every row says what it is in its first column, so one file holds the whole statement and stays one
-table: `statement` rows (the header: item in `type`, value in `description`), `total` rows (one per
-category), `money` rows (opening balance, each kind of movement, closing balance), then `event` rows in
-the order they happened. Amounts are in major units with a dot ("12.50"), durations in seconds,
-volumes in bytes, times in the operator's local time.
+table: `statement` rows (the header: item in `type`, value in `description`), `event` rows in the order
+they happened, then `total` rows (one per category, tallied while the events were written: one pass
+over the records) and `money` rows (opening balance, each kind of movement, closing balance). Amounts
+are in major units with a dot ("12.50"), durations in seconds, volumes in bytes, times in the
+operator's local time.
 """
 
 from __future__ import annotations
@@ -53,25 +54,6 @@ def render_csv(statement: Statement, path: Path, words: Words, progress: Progres
         )
         for item, value in header:
             writerow(("statement", "", "", item, value, "", "", "", "", "", "", "", ""))
-        for category in statement.categories:
-            total = statement.totals[category]
-            writerow(
-                (
-                    "total", "", category, "", words.categories.get(category, category), "", total.count,
-                    total.duration_s, total.volume_bytes, "", "", total.bucket_units,
-                    amounts.plain(total.price_minor),
-                )
-            )  # fmt: skip
-        money = statement.money
-        if money is not None:
-            writerow(("money", "", "", "opening_balance", words.opening, "", "", "", "", "", "", "",
-                      amounts.plain(money.opening_minor)))  # fmt: skip
-            for line in money.movements:
-                writerow(("money", "", "", line.key, line.label, "", "", "", "", "", "", "",
-                          amounts.plain(line.amount_minor)))  # fmt: skip
-            writerow(("money", "", "", "closing_balance", words.closing, "", "", "", "", "", "", "",
-                      amounts.plain(money.closing_minor)))  # fmt: skip
-
         time_text = times.text
         plain = amounts.plain
         kinds = words.kinds
@@ -79,9 +61,16 @@ def render_csv(statement: Statement, path: Path, words: Words, progress: Progres
         buckets = statement.bucket_names
         written = 0
         report_at = PROGRESS_EVERY
+        sums = {category: [0, 0, 0, 0, 0] for category in statement.categories}
         for event in statement.events():
             (started_s, category, kind, counterparty, duration_s, volume_bytes, zone_id, bucket_id,
              bucket_units, price) = event  # fmt: skip
+            tally = sums[category]
+            tally[0] += 1
+            tally[1] += duration_s
+            tally[2] += volume_bytes
+            tally[3] += bucket_units
+            tally[4] += price
             writerow(
                 (
                     "event",
@@ -103,5 +92,26 @@ def render_csv(statement: Statement, path: Path, words: Words, progress: Progres
             if written == report_at:
                 progress(written)
                 report_at += PROGRESS_EVERY
+        if not statement.counted:
+            statement.tally(sums)
+        for category in statement.categories:
+            total = statement.totals[category]
+            writerow(
+                (
+                    "total", "", category, "", words.categories.get(category, category), "", total.count,
+                    total.duration_s, total.volume_bytes, "", "", total.bucket_units,
+                    amounts.plain(total.price_minor),
+                )
+            )  # fmt: skip
+        money = statement.money
+        if money is not None:
+            writerow(("money", "", "", "opening_balance", words.opening, "", "", "", "", "", "", "",
+                      amounts.plain(money.opening_minor)))  # fmt: skip
+            for line in money.movements:
+                writerow(("money", "", "", line.key, line.label, "", "", "", "", "", "", "",
+                          amounts.plain(line.amount_minor)))  # fmt: skip
+            writerow(("money", "", "", "closing_balance", words.closing, "", "", "", "", "", "", "",
+                      amounts.plain(money.closing_minor)))  # fmt: skip
+
         progress(written)
     return written

@@ -87,9 +87,16 @@ def render_xlsx(statement: Statement, path: Path, words: Words, progress: Progre
     buckets = statement.bucket_names
     written = 0
     report_at = PROGRESS_EVERY
+    sums = {category: [0, 0, 0, 0, 0] for category in statement.categories}
     for event in statement.events():
         (started_s, category, kind, counterparty, duration_s, volume_bytes, zone_id, bucket_id, bucket_units,
          price) = event  # fmt: skip
+        tally = sums[category]
+        tally[0] += 1
+        tally[1] += duration_s
+        tally[2] += volume_bytes
+        tally[3] += bucket_units
+        tally[4] += price
         sheet = sheets[category]
         row = rows[category]
         rows[category] = row + 1
@@ -115,6 +122,8 @@ def render_xlsx(statement: Statement, path: Path, words: Words, progress: Progre
             progress(written)
             report_at += PROGRESS_EVERY
 
+    if not statement.counted:
+        statement.tally(sums)
     # The summary sheet is written last (its rows are still in order: nothing was written to it yet).
     if rtl:
         summary.right_to_left()
