@@ -161,6 +161,18 @@ class Statement:
                 )
         self.rows_total = sum(total.count for total in self.totals.values())
 
+    def records(self) -> Iterator[tuple[Any, ...]]:
+        """The usage records alone, as usage.queries.STATEMENT_COLUMNS tuples (renderers on the
+        fastest path merge `other_charges` in themselves)."""
+        return usage_queries.iter_statement_records(
+            self.line_id,
+            since=self.since,
+            until=self.until,
+            kinds=self.record_kinds,
+            up_to_id=self.up_to_record_id,
+            chunk_size=self.chunk_size,
+        )
+
     def events(self) -> Iterator[Event]:
         """Every event in the order it happened: records streamed from the database, other charges
         (a few a month) merged in by time."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from selfcare.statements.document import Statement
+from selfcare.statements.document import CATEGORY_OF_KIND, Event, Statement
 from selfcare.statements.renderers.base import PROGRESS_EVERY, Amounts, LocalTimes, Progress, Words
 
 COLUMNS = (
@@ -62,9 +62,39 @@ def render_csv(statement: Statement, path: Path, words: Words, progress: Progres
         written = 0
         report_at = PROGRESS_EVERY
         sums = {category: [0, 0, 0, 0, 0] for category in statement.categories}
-        for event in statement.events():
-            (started_s, category, kind, counterparty, duration_s, volume_bytes, zone_id, bucket_id,
-             bucket_units, price) = event  # fmt: skip
+        category_of = CATEGORY_OF_KIND
+
+        def write_other(event: Event) -> None:
+            tally = sums[event.category]
+            tally[0] += 1
+            tally[4] += event.price_minor
+            name = kinds.get(event.kind, event.kind)
+            when = time_text(event.started_s)
+            writerow(("event", when, event.category, event.kind, name, "", "", 0, 0, "", "", 0,
+                      plain(event.price_minor)))  # fmt: skip
+
+        others = iter(statement.other_charges)
+        pending = next(others, None)
+        # The hot loop reads the record tuples directly (no Event per record): the CSV is the format
+        # whose baseline is cheapest, so every step per record shows.
+        for (
+            started_s,
+            kind,
+            counterparty,
+            duration_s,
+            volume_bytes,
+            zone_id,
+            bucket_id,
+            charged,
+            priced,
+            price,
+        ) in statement.records():
+            while pending is not None and pending.started_s <= started_s:
+                write_other(pending)
+                written += 1
+                pending = next(others, None)
+            category = category_of[kind]
+            bucket_units = charged - priced
             tally = sums[category]
             tally[0] += 1
             tally[1] += duration_s
@@ -89,9 +119,13 @@ def render_csv(statement: Statement, path: Path, words: Words, progress: Progres
                 )
             )
             written += 1
-            if written == report_at:
+            if written >= report_at:
                 progress(written)
                 report_at += PROGRESS_EVERY
+        while pending is not None:
+            write_other(pending)
+            written += 1
+            pending = next(others, None)
         if not statement.counted:
             statement.tally(sums)
         for category in statement.categories:

@@ -12,8 +12,9 @@ Speed: the events table uses fpdf2's plain `text()` for values that are differen
 order inside right-to-left pages), and "stamps" for the few texts that repeat (event types, package
 and zone names): such a text is laid out once by `cell()` (shaping, bidi, fallback fonts), its
 content-stream bytes are kept, and later lines replay them moved into place with a translation
-matrix (`q 1 0 0 1 dx dy cm … Q`). Each page registers every font, so a replayed stamp always
-finds its font in the page's resources.
+matrix (`q 1 0 0 1 dx dy cm … Q`). All pages share one resources dictionary
+(`single_resources_object`), so a replayed stamp always finds its font, and tens of thousands of pages
+need no dictionary each.
 
 "Page X of Y": the number of pages is known before the first is written (the summary page, then a
 fixed number of events per page; every event is one line, texts are cut to their column).
@@ -169,6 +170,7 @@ class _StatementPdf(FPDF):
         self.rtl = rtl
         self.pages_planned = pages
         self.spill = _Spill()
+        self.single_resources_object = True  # see the module's docstring
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(False)
         self.set_creator("selfcare")
@@ -279,9 +281,6 @@ class _StatementPdf(FPDF):
             assert isinstance(page.contents, bytearray)
             self.spill.put(finished, page.contents)
             page.contents = bytearray()
-        # Every font in every page's resources, so that a stamp may be replayed on any page.
-        for font in self.fonts.values():
-            self._out(self._set_font_for_page(font, FONT_PT))
         self.current_font_is_set_on_page = False
 
     def header(self) -> None:
