@@ -33,6 +33,11 @@ class LocalTimes:
         self._prefix: dict[int, str] = {}
         self._offset: dict[int, int] = {}
 
+    @property
+    def minute_prefixes(self) -> dict[int, str]:
+        """Minute since the epoch → local "YYYY-MM-DD HH:MM" (filled by text(); hot loops read it)."""
+        return self._prefix
+
     def _load(self, minute: int) -> None:
         moment = datetime.fromtimestamp(minute * 60, tz=UTC).astimezone(self.tz)
         self._prefix[minute] = moment.strftime("%Y-%m-%d %H:%M")
@@ -64,6 +69,11 @@ class Amounts:
         self.digits = minor_digits(currency)
         self.scale = 10**self.digits
         self._cache: dict[int, str] = {}
+
+    @property
+    def cached(self) -> dict[int, str]:
+        """Amounts already formatted by plain() (hot loops read it before calling plain())."""
+        return self._cache
 
     def plain(self, amount_minor: int) -> str:
         text = self._cache.get(amount_minor)

@@ -63,6 +63,8 @@ def render_csv(statement: Statement, path: Path, words: Words, progress: Progres
         report_at = PROGRESS_EVERY
         sums = {category: [0, 0, 0, 0, 0] for category in statement.categories}
         category_of = CATEGORY_OF_KIND
+        minute_prefix = times.minute_prefixes
+        amount_text = amounts.cached
 
         def write_other(event: Event) -> None:
             tally = sums[event.category]
@@ -101,10 +103,14 @@ def render_csv(statement: Statement, path: Path, words: Words, progress: Progres
             tally[2] += volume_bytes
             tally[3] += bucket_units
             tally[4] += price
+            # Local time and amount from their caches inline (a function call per value shows here).
+            prefix = minute_prefix.get(started_s // 60)
+            when = f"{prefix}:{started_s % 60:02d}" if prefix is not None else time_text(started_s)
+            amount = amount_text.get(price)
             writerow(
                 (
                     "event",
-                    time_text(started_s),
+                    when,
                     category,
                     kind,
                     kinds.get(kind, kind),
@@ -115,7 +121,7 @@ def render_csv(statement: Statement, path: Path, words: Words, progress: Progres
                     zones.get(zone_id, "") if zone_id else "",
                     buckets.get(bucket_id, "") if bucket_units and bucket_id else "",
                     bucket_units,
-                    plain(price),
+                    amount if amount is not None else plain(price),
                 )
             )
             written += 1
