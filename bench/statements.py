@@ -62,6 +62,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=os.environ.get("SELFCARE_BENCH_STATEMENTS_POSTGRES_URL", DEFAULT_POSTGRES_URL),
     )
     parser.add_argument("--repeat", type=int, default=2, help="runs per measurement below the largest size")
+    parser.add_argument(
+        "--ours-only", action="store_true", help="skip the baselines (a quick look at time and memory)"
+    )
     parser.add_argument("--seed", type=int, default=20260301)
     parser.add_argument("--json-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", default="", help=argparse.SUPPRESS)  # "ours:csv:<line id>" etc.
@@ -424,7 +427,11 @@ def measure_engine(engine: str, args: argparse.Namespace) -> dict[str, Any]:
             ours_runs, raw_runs = [], []
             for _ in range(tries):
                 ours_runs.append(child(args, "ours", fmt, lines[size]))
-                raw_runs.append(child(args, "raw", fmt, lines[size]))
+                raw_runs.append(
+                    {"seconds": 0.0, "rows": size, "peak_rss_mb": 0.0}
+                    if args.ours_only
+                    else child(args, "raw", fmt, lines[size])
+                )
             ours = min(ours_runs, key=lambda run: run["seconds"])
             raw = min(raw_runs, key=lambda run: run["seconds"])
             ours["peak_rss_mb"] = max(run["peak_rss_mb"] for run in ours_runs)
@@ -438,9 +445,11 @@ def measure_engine(engine: str, args: argparse.Namespace) -> dict[str, Any]:
                 "ours_rss_before_mb": round(ours["rss_before_mb"], 1),
                 "ours_size_mb": round(ours["size_bytes"] / 1e6, 1),
                 "raw_seconds": round(raw["seconds"], 2),
-                "raw_rows_per_s": round(raw["rows"] / raw["seconds"]),
+                "raw_rows_per_s": 0 if args.ours_only else round(raw["rows"] / raw["seconds"]),
                 "raw_peak_rss_mb": raw["peak_rss_mb"],
-                "ratio_raw_time_to_ours": round(raw["seconds"] / ours["seconds"], 3),
+                "ratio_raw_time_to_ours": 0.0
+                if args.ours_only
+                else round(raw["seconds"] / ours["seconds"], 3),
             }
             print(f"  [{engine}] {fmt} {size:,}: {results[f'{fmt}:{size}']}", file=sys.stderr, flush=True)
     scaling = {}
