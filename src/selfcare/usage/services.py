@@ -41,7 +41,14 @@ from selfcare.usage.engine.classify import DestinationClassifier
 from selfcare.usage.engine.inputs import UsageInput, Valid, Validator
 from selfcare.usage.engine.periods import DAILY, MONTHLY, PeriodCalendar
 from selfcare.usage.engine.pricing import covered_classes
-from selfcare.usage.engine.rater import ACCEPTED, BucketState, LineState, Rated, rate_records
+from selfcare.usage.engine.rater import (
+    ACCEPTED,
+    BucketState,
+    LineState,
+    Rated,
+    rate_records,
+    tariff_in_force,
+)
 from selfcare.usage.models import Bucket, BucketConsumption, UsageBatch
 
 try:  # psycopg reports a unique violation raised inside COPY as its own error class
@@ -169,12 +176,7 @@ def _needed_buckets(
         # The tariff changed while these records happened: each tariff's allowances for its own moments.
         by_tariff: dict[int, list[datetime]] = {}
         for moment in line_moments:
-            tariff_id = line_eras[0][1]
-            for start, era_tariff in line_eras:
-                if start > moment:
-                    break
-                tariff_id = era_tariff
-            by_tariff.setdefault(tariff_id, []).append(moment)
+            by_tariff.setdefault(tariff_in_force(line_eras, moment), []).append(moment)
         for tariff_id, tariff_moments in by_tariff.items():
             needed.update(
                 _bucket_specs(

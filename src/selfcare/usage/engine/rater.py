@@ -117,15 +117,18 @@ class LineState:
         self.tariff_eras: tuple[tuple[datetime, int], ...] | None = None
 
     def tariff_at(self, moment: datetime) -> int:
-        eras = self.tariff_eras
-        if not eras:
-            return self.tariff_id
-        tariff_id = eras[0][1]  # before the first known era: the oldest tariff we know of
-        for start, era_tariff in eras:
-            if start > moment:
-                break
-            tariff_id = era_tariff
-        return tariff_id
+        return tariff_in_force(self.tariff_eras, moment) if self.tariff_eras else self.tariff_id
+
+
+def tariff_in_force(eras: Sequence[tuple[datetime, int]], moment: datetime) -> int:
+    """The tariff of these (from, tariff id) eras, oldest first and not empty, in force at `moment`;
+    before the first era, the oldest tariff known."""
+    tariff_id = eras[0][1]
+    for start, era_tariff in eras:
+        if start > moment:
+            break
+        tariff_id = era_tariff
+    return tariff_id
 
 
 class Rated(NamedTuple):
