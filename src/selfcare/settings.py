@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "selfcare.lines",
     "selfcare.ledger",
     "selfcare.statements",
+    "selfcare.companies",
     "selfcare.usage",
     "selfcare.identity",
     "selfcare.notifications",
