@@ -173,3 +173,87 @@ class ApplicationNumber(models.Model):
 
     def __str__(self) -> str:
         return str(self.line_id)
+
+
+# --- Bulk requests ("История заявок"): one change applied to many lines by a background job ---------
+
+
+class BulkAction(models.TextChoices):
+    CHANGE_TARIFF = "change_tariff", _("Change tariff")
+    CONNECT_SERVICE = "connect_service", _("Connect a service")
+    DISCONNECT_SERVICE = "disconnect_service", _("Disconnect a service")
+    SET_QUOTA = "set_quota", _("Set the monthly quota")
+    BLOCK = "block", _("Block")
+    UNBLOCK = "unblock", _("Unblock")
+
+
+class BulkStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+
+
+class BulkRequest(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="bulk_requests")
+    action = models.CharField(_("action"), max_length=24, choices=BulkAction.choices)
+    tariff = models.ForeignKey(
+        "catalog.Tariff", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    service = models.ForeignKey(
+        "catalog.Service", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    # The quota to set; None with set_quota removes the line's quota.
+    quota_minor = models.BigIntegerField(_("quota (minor units)"), null=True, blank=True)
+    # How the lines were chosen (filter, ticked, CSV upload): shown in the request history.
+    selection = models.CharField(_("selection"), max_length=200, blank=True)
+    requested_by = models.CharField(_("requested by"), max_length=100)
+    status = models.CharField(
+        _("status"), max_length=16, choices=BulkStatus.choices, default=BulkStatus.QUEUED
+    )
+    total = models.PositiveIntegerField(_("lines"), default=0)
+    succeeded = models.PositiveIntegerField(_("succeeded"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    charged_minor = models.BigIntegerField(_("charged (minor units)"), default=0)
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bulk request")
+        verbose_name_plural = _("bulk requests")
+        indexes = [models.Index(fields=["company", "-created_at"], name="companies_bulk_company_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.action}"
+
+
+class BulkItemStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Done")
+    FAILED = "failed", _("Refused")
+
+
+class BulkItem(models.Model):
+    """One line of a bulk request and its outcome (the per-line report)."""
+
+    request = models.ForeignKey(BulkRequest, on_delete=models.CASCADE, related_name="items")
+    line = models.ForeignKey("lines.Line", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("status"), max_length=16, choices=BulkItemStatus.choices, default=BulkItemStatus.PENDING
+    )
+    # The refusal's stable code and its message in the requester's language ("" when it succeeded).
+    code = models.CharField(_("code"), max_length=64, blank=True)
+    message = models.CharField(_("message"), max_length=300, blank=True)
+    charged_minor = models.BigIntegerField(_("charged (minor units)"), default=0)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bulk request line")
+        verbose_name_plural = _("bulk request lines")
+        constraints = [
+            models.UniqueConstraint(fields=["request", "line"], name="companies_bulk_line_once_per_request")
+        ]
+        indexes = [models.Index(fields=["request", "status"], name="companies_bulk_item_status")]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}/{self.line_id} {self.status}"

@@ -19,6 +19,12 @@ def get_balance_minor(account_id: int) -> int:
     return int(LedgerAccount.objects.values_list("balance_minor", flat=True).get(pk=account_id))
 
 
+def get_balance_and_floor(account_id: int) -> tuple[int, int | None]:
+    """The cached balance and the floor an ordinary debit may not cross (None: no floor)."""
+    balance, floor = LedgerAccount.objects.values_list("balance_minor", "floor_minor").get(pk=account_id)
+    return int(balance), None if floor is None else int(floor)
+
+
 def get_account_by_code(code: str) -> LedgerAccount:
     return LedgerAccount.objects.get(code=code)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.db.models.expressions import RawSQL
 
 from selfcare.lines.models import (
@@ -37,6 +37,19 @@ def get_line_by_msisdn(msisdn: str) -> Line | None:
 def get_line(line_id: int) -> Line:
     """The line with its account and tariff (raises Line.DoesNotExist)."""
     return Line.objects.select_related("account", "tariff").get(pk=line_id)
+
+
+def list_account_lines(
+    account_id: int, *, line_ids: Iterable[int] = (), msisdns: Iterable[str] = ()
+) -> list[Line]:
+    """The account's lines among the given ids or numbers (either may be empty), by number."""
+    ids, numbers = list(line_ids), list(msisdns)
+    if not ids and not numbers:
+        return []
+    wanted = Q(pk__in=ids) if ids else Q()
+    if numbers:
+        wanted = (wanted | Q(msisdn__in=numbers)) if ids else Q(msisdn__in=numbers)
+    return list(Line.objects.filter(wanted, account_id=account_id).order_by("msisdn"))
 
 
 def list_account_numbers(msisdn: str) -> list[str]:
