@@ -13,11 +13,12 @@ from datetime import date, datetime
 
 from ninja import Field, Schema
 from pydantic import ConfigDict
+from pydantic.config import JsonDict
 
 _CURRENCY = Field(..., description="ISO 4217 code of every `*_minor` amount.", examples=["RUB"])
 
 # Examples of the OpenAPI document (a subscriber on a 450.00-a-month bundle with a 3 GB pack, a call abroad).
-_RECORD_EXAMPLE = {
+_RECORD_EXAMPLE: JsonDict = {
     "id": 81,
     "url": "/api/v1/history/usage/81",
     "started_at": "2026-03-02T05:51:00Z",
@@ -34,7 +35,7 @@ _RECORD_EXAMPLE = {
     "price_minor": 10500,
     "text": "Call to +44 20 7946 0000, 3 min, outside package",
 }
-_HISTORY_ITEM_EXAMPLE = {
+_HISTORY_ITEM_EXAMPLE: JsonDict = {
     "transaction_id": 412,
     "url": "/api/v1/history/412",
     "at": "2026-03-02T05:55:00Z",
@@ -48,7 +49,7 @@ _HISTORY_ITEM_EXAMPLE = {
     "records_total": 1,
     "records": [_RECORD_EXAMPLE],
 }
-_FEE_ITEM_EXAMPLE = {
+_FEE_ITEM_EXAMPLE: JsonDict = {
     "transaction_id": 409,
     "url": "/api/v1/history/409",
     "at": "2026-03-02T06:00:00Z",
@@ -63,7 +64,7 @@ _FEE_ITEM_EXAMPLE = {
     "records": [],
 }
 
-_HOME_EXAMPLE = {
+_HOME_EXAMPLE: JsonDict = {
     "currency": "RUB",
     "name": "Anna Smirnova",
     "msisdn": "+79001234567",
@@ -131,7 +132,7 @@ _HOME_EXAMPLE = {
         "tiers": [],
     },
 }
-_SPENDING_EXAMPLE = {
+_SPENDING_EXAMPLE: JsonDict = {
     "currency": "RUB",
     "days": [{"day": "2026-03-01", "amount_minor": 0}, {"day": "2026-03-02", "amount_minor": 50548}],
     "days_total_minor": 50548,
@@ -146,14 +147,14 @@ _SPENDING_EXAMPLE = {
     ],
     "month_total_minor": 50548,
 }
-_HISTORY_EXAMPLE = {
+_HISTORY_EXAMPLE: JsonDict = {
     "currency": "RUB",
     "count": 3,
     "limit": 25,
     "offset": 0,
     "items": [_HISTORY_ITEM_EXAMPLE, _FEE_ITEM_EXAMPLE],
 }
-_USAGE_RECORD_EXAMPLE = {
+_USAGE_RECORD_EXAMPLE: JsonDict = {
     **_RECORD_EXAMPLE,
     "transaction_id": 412,
     "currency": "RUB",
@@ -162,7 +163,7 @@ _USAGE_RECORD_EXAMPLE = {
     "zone": "Europe",
     "draws": [],
 }
-_RECENT_EXAMPLE = {
+_RECENT_EXAMPLE: JsonDict = {
     "record_id": 80,
     "kind": "voice_in",
     "msisdn": "+79165550001",
