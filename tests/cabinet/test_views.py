@@ -73,6 +73,25 @@ def test_a_user_without_a_line_gets_not_found(url: str, db: Any) -> None:
     assert signed_in(staff).get(url).status_code == 404
 
 
+@pytest.mark.parametrize("url", [*PAGES, "/payments/", "/payments/promised/", "/payments/cards/"])
+def test_every_page_of_the_cabinet_links_the_profile_and_help_once(
+    url: str, zones: Any, frozen_clock: Any
+) -> None:
+    # Given a signed-in subscriber (the payment pages are reached from the cabinet's navigation)
+    user, _line = make_subscriber(zones)
+
+    # When they open the page
+    page = signed_in(user).get(url)
+
+    # Then its navigation leads to the profile and to help, once each, and home
+    body = page.content.decode()
+    assert page.status_code == 200
+    navigation = "".join(re.findall(r"<nav\b.*?</nav>", body, flags=re.S))
+    assert navigation.count('href="/profile/"') == 1
+    assert navigation.count('href="/help/"') == 1
+    assert navigation.count('href="/home/"') == 1
+
+
 def test_another_subscribers_money_records_and_entries_are_not_found(zones: Any, frozen_clock: Any) -> None:
     # Given two subscribers; the other one has a charged call and a black-listed number
     user, _line = make_subscriber(zones)

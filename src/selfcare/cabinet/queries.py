@@ -100,6 +100,7 @@ def next_fee_date(fee_minor: int, fee_period: str, *, today: date) -> date | Non
 
 @dataclass(frozen=True)
 class BucketView:
+    id: int
     usage_kind: str
     source: str  # the tariff or service the allowance comes from
     amount: int
@@ -119,6 +120,7 @@ class BucketView:
 
 @dataclass(frozen=True)
 class ServiceView:
+    id: int  # the service's (catalog) id
     code: str
     name: str
     kind: str
@@ -187,6 +189,7 @@ def get_home(line: Any) -> Home:
     assignments = lines_queries.list_connected_services(line.pk)
     services = [
         ServiceView(
+            id=a.service.pk,
             code=a.service.code,
             name=a.service.display_name,
             kind=a.service.kind,
@@ -229,6 +232,7 @@ def _bucket_source(bucket: Any) -> str:
 def _bucket_view(bucket: usage_queries.BucketSummary) -> BucketView:
     # A periodic service's allowance renews like a tariff's; a pack (validity_days) runs out.
     return BucketView(
+        id=bucket.id,
         usage_kind=bucket.usage_kind,
         source=pick_translation(bucket.tariff_name if bucket.from_tariff else bucket.service_name),
         amount=bucket.amount,
@@ -322,12 +326,31 @@ def get_spending(line: Any, *, days: int = 30) -> Spending:
 
 @dataclass
 class RecordLine:
-    """One usage record described for people."""
+    """One usage record described for people, with the figures the words come from."""
 
     id: int
     text: str
     price_minor: int
     started_at: datetime
+    kind: str = ""
+    counterparty: str = ""
+    usage_class: str = ""
+    status: str = ""
+    how: str = ""  # package, partly, priced, free or refused (what the words say after the comma)
+    charged_units: int = 0  # seconds, messages or bytes counted
+    package_units: int = 0  # of them, drawn from packages (buckets)
+    priced_units: int = 0  # of them, priced beyond the packages
+    bucket_id: int | None = None  # the first package drawn from
+
+
+@dataclass(frozen=True)
+class ProductRef:
+    """The tariff or service a fee or a change was for."""
+
+    kind: str  # tariff | service
+    id: int
+    code: str
+    name: str
 
 
 @dataclass
@@ -342,6 +365,9 @@ class HistoryItem:
     records: list[RecordLine] = field(default_factory=list)
     records_total: int = 0
     payment_public_id: str = ""
+    cause_type: str = ""  # the ledger transaction's cause (payment, fee_charge, product_change...)
+    cause_id: str = ""
+    product: ProductRef | None = None
 
 
 def list_history(line: Any, *, kinds: Iterable[str] | None, since: date | None, until: date | None) -> Any:
@@ -436,6 +462,8 @@ def describe_postings(postings: Sequence[dict[str, Any]], *, list_up_to: int = 3
             balance_after_minor=int(posting["balance_after_minor"]),
             kind=kind,
             title=str(_KIND_TITLES.get(kind, kind.replace("_", " ").capitalize())),
+            cause_type=str(cause_type or ""),
+            cause_id=cause_id if cause_type else "",
         )
         if cause_type == "payment" and cause_id.isdigit() and int(cause_id) in cards:
             payment_kind, brand, last4, public_id = cards[int(cause_id)]
@@ -453,6 +481,7 @@ def describe_postings(postings: Sequence[dict[str, Any]], *, list_up_to: int = 3
         elif cause_type == "fee_charge" and cause_id in fees:
             fee = fees[cause_id]
             product = products.get((fee.product_kind, fee.product_id))
+            item.product = _product_ref(fee.product_kind, product)
             item.title = _fee_title(fee.fee_period, product, kind)
             item.details.append(
                 _("Period: from %(start)s to %(end)s")
@@ -464,9 +493,11 @@ def describe_postings(postings: Sequence[dict[str, Any]], *, list_up_to: int = 3
         elif cause_type == "product_change" and cause_id.isdigit() and int(cause_id) in changes:
             change = changes[int(cause_id)]
             product = products.get((change.product_kind, change.product_id))
+            item.product = _product_ref(change.product_kind, product)
             item.title = _change_title(kind, change, product)
         elif cause_type in ("tariff_fee", "service_fee", "service_connect"):
             product = products.get(("code", _demo_code(cause_id)))
+            item.product = _product_ref("tariff" if cause_type == "tariff_fee" else "service", product)
             if cause_type == "service_connect" and product is not None:
                 item.title = _("Connection — %(product)s") % {"product": product.display_name}
             elif product is not None:
@@ -483,6 +514,12 @@ def describe_postings(postings: Sequence[dict[str, Any]], *, list_up_to: int = 3
                 item.title = _usage_title(summary.counts)
         items.append(item)
     return items
+
+
+def _product_ref(kind: str, product: Any) -> ProductRef | None:
+    if product is None or kind not in ("tariff", "service"):
+        return None
+    return ProductRef(kind=kind, id=int(product.pk), code=str(product.code), name=str(product.display_name))
 
 
 def _short_date(day: date) -> str:
@@ -562,25 +599,37 @@ def describe_record(record: Any) -> RecordLine:
     if record.usage_class == "roaming":
         what = _("%(what)s, in roaming") % {"what": what}
     if record.status == "refused":
-        how = _("refused")
+        how_code, how = "refused", _("refused")
     elif record.price_minor and record.bucket_id:
-        how = _("partly outside package")
+        how_code, how = "partly", _("partly outside package")
     elif record.price_minor:
-        how = _("outside package")
+        how_code, how = "priced", _("outside package")
     elif record.bucket_id:
-        how = _("from the package")
+        how_code, how = "package", _("from the package")
     else:
-        how = _("free")
+        how_code, how = "free", _("free")
+    charged = int(record.charged_units or 0)
+    priced = int(record.priced_units or 0)
     return RecordLine(
         id=int(record.pk),
         text=_("%(what)s, %(how)s") % {"what": what, "how": how},
         price_minor=int(record.price_minor),
         started_at=record.started_at,
+        kind=kind,
+        counterparty=record.counterparty or "",
+        usage_class=record.usage_class or "",
+        status=record.status,
+        how=how_code,
+        charged_units=charged,
+        package_units=max(charged - priced, 0) if record.bucket_id is not None else 0,
+        priced_units=priced,
+        bucket_id=record.bucket_id,
     )
 
 
 @dataclass(frozen=True)
 class Draw:
+    bucket_id: int
     source: str
     usage_kind: str
     units: int
@@ -609,6 +658,7 @@ def explain_line_record(line: Any, record_id: int) -> RecordExplanation | None:
         bucket = buckets.get(bucket_id)
         draws.append(
             Draw(
+                bucket_id=bucket_id,
                 source=_bucket_source(bucket) if bucket is not None else "",
                 usage_kind=bucket.usage_kind if bucket is not None else "",
                 units=units,
