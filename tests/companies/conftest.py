@@ -80,4 +80,6 @@ def backoffice(staff: User) -> CommittingClient:
 
 @pytest.fixture
 def web() -> CommittingClient:
-    return CommittingClient(REMOTE_ADDR="192.0.2.41", HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux) Firefox/130.0")
+    return CommittingClient(
+        REMOTE_ADDR="192.0.2.41", HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux) Firefox/130.0"
+    )

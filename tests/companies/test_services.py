@@ -78,16 +78,23 @@ def test_an_application_with_right_puks_is_recorded_and_the_contact_gets_its_lin
         CONTACT_PHONE,
         "ru",
     )
-    assert sorted(stored.numbers.values_list("line_id", flat=True)) == sorted(line.pk for line, _ in three_lines)
+    assert sorted(stored.numbers.values_list("line_id", flat=True)) == sorted(
+        line.pk for line, _ in three_lines
+    )
     # And the contact gets an SMS and an e-mail with the secret status link
     link = services.status_url(stored)
-    assert link.endswith(f"/business/applications/{stored.tracking_number}/{services.status_token(stored.tracking_number)}/")
+    assert link.endswith(
+        f"/business/applications/{stored.tracking_number}/{services.status_token(stored.tracking_number)}/"
+    )
     sms = OutboundSms.objects.get()
     assert (sms.msisdn, sms.template) == (CONTACT_PHONE, "companies.application_received")
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [CONTACT_EMAIL]
     assert link in mail.outbox[0].body
-    assert AuditEvent.objects.filter(action="business_application.submit", subject_id=str(stored.pk)).count() == 1
+    assert (
+        AuditEvent.objects.filter(action="business_application.submit", subject_id=str(stored.pk)).count()
+        == 1
+    )
 
 
 def test_a_wrong_puk_and_an_unknown_number_get_the_same_error_and_nothing_is_stored(region, three_lines):
@@ -153,7 +160,12 @@ def test_one_number_is_tried_a_limited_number_of_times_from_any_address(region, 
     line = make_puk_line("12345678")
     for index in range(2):
         with pytest.raises(NumbersRefused):
-            submit(region, [], numbers=[(line.msisdn, f"0000000{index}")], client=ServiceClient(ip=f"198.51.100.{index}"))
+            submit(
+                region,
+                [],
+                numbers=[(line.msisdn, f"0000000{index}")],
+                client=ServiceClient(ip=f"198.51.100.{index}"),
+            )
 
     # When a third address sends the right PUK
     with pytest.raises(TooManyRequests):
@@ -170,7 +182,9 @@ def test_a_number_in_another_open_application_or_a_company_is_refused(region, th
     # Given an open application for the first number, and the second number on an organisation's account
     (first, first_puk), (second, second_puk), (third, third_puk) = three_lines
     submit(region, [(first, first_puk)])
-    organization = make_account(customer=lines.create_customer(name="Other LLC", kind="organization", actor=TEST_ACTOR))
+    organization = make_account(
+        customer=lines.create_customer(name="Other LLC", kind="organization", actor=TEST_ACTOR)
+    )
     lines.move_line(second, account=organization, actor=TEST_ACTOR)
 
     # When another application names them with their right PUKs
@@ -243,7 +257,11 @@ def test_approval_creates_the_company_its_account_and_the_admin_invitation_and_m
         "ru",
     )
     account = Account.objects.get(pk=company.account_id)
-    assert (account.customer_id, account.kind, account.credit_limit_minor) == (customer.pk, "postpaid", 5_000_000)
+    assert (account.customer_id, account.kind, account.credit_limit_minor) == (
+        customer.pk,
+        "postpaid",
+        5_000_000,
+    )
     ledger_account = LedgerAccount.objects.get(pk=account.ledger_account_id)
     assert (ledger_account.balance_minor, ledger_account.floor_minor) == (0, -5_000_000)
     # And the company copies the application's details
@@ -254,15 +272,25 @@ def test_approval_creates_the_company_its_account_and_the_admin_invitation_and_m
         CONTACT_PHONE,
     )
     # And the three lines are on the new account with their history kept; the old balance stays behind
-    assert set(Line.objects.filter(account=account).values_list("pk", flat=True)) == {line.pk for line, _ in three_lines}
-    assert TariffAssignment.objects.filter(line__in=[line for line, _ in three_lines]).count() == history_before
+    assert set(Line.objects.filter(account=account).values_list("pk", flat=True)) == {
+        line.pk for line, _ in three_lines
+    }
+    assert (
+        TariffAssignment.objects.filter(line__in=[line for line, _ in three_lines]).count() == history_before
+    )
     assert LedgerAccount.objects.get(pk=old_account.ledger_account_id).balance_minor == 15_000
     # And the application is approved and names the company
     stored = Application.objects.get(pk=application.pk)
     assert (stored.status, stored.reviewed_by, stored.company_id) == ("approved", STAFF, company.pk)
     # And the contact is invited as the company's admin by SMS and e-mail
     invitation = Invitation.objects.get()
-    assert (invitation.company_id, invitation.role, invitation.phone, invitation.email, invitation.line_id) == (
+    assert (
+        invitation.company_id,
+        invitation.role,
+        invitation.phone,
+        invitation.email,
+        invitation.line_id,
+    ) == (
         company.pk,
         "admin",
         CONTACT_PHONE,
@@ -283,7 +311,9 @@ def test_prepaid_approval_has_no_credit_and_a_prepaid_with_credit_is_refused(reg
 
     with pytest.raises(InvalidAccountTerms):
         services.approve_application(application, account_kind="prepaid", credit_limit_minor=100, actor=STAFF)
-    company = services.approve_application(application, account_kind="prepaid", credit_limit_minor=0, actor=STAFF)
+    company = services.approve_application(
+        application, account_kind="prepaid", credit_limit_minor=0, actor=STAFF
+    )
 
     assert (company.account.kind, company.account.credit_limit_minor) == ("prepaid", 0)
 
@@ -296,7 +326,9 @@ def test_an_application_is_decided_once(region, three_lines):
 
     # When staff approve it again (a stale page) or reject it
     with pytest.raises(ApplicationNotPending):
-        services.approve_application(application, account_kind="postpaid", credit_limit_minor=0, actor="staff:2")
+        services.approve_application(
+            application, account_kind="postpaid", credit_limit_minor=0, actor="staff:2"
+        )
     with pytest.raises(ApplicationNotPending):
         services.reject_application(application, reason="Too late", actor="staff:2")
 
@@ -324,7 +356,9 @@ def test_rejection_records_the_reason_and_tells_the_contact(region, three_lines,
 
     with pytest.raises(RejectionReasonRequired):
         services.reject_application(application, reason="  ", actor=STAFF)
-    committing(services.reject_application, application, reason="The INN belongs to another company.", actor=STAFF)
+    committing(
+        services.reject_application, application, reason="The INN belongs to another company.", actor=STAFF
+    )
 
     stored = Application.objects.get(pk=application.pk)
     assert (stored.status, stored.rejection_reason, stored.reviewed_by) == (
@@ -332,7 +366,10 @@ def test_rejection_records_the_reason_and_tells_the_contact(region, three_lines,
         "The INN belongs to another company.",
         STAFF,
     )
-    assert OutboundSms.objects.filter(template="companies.application_rejected", msisdn=CONTACT_PHONE).count() == 1
+    assert (
+        OutboundSms.objects.filter(template="companies.application_rejected", msisdn=CONTACT_PHONE).count()
+        == 1
+    )
     assert "The INN belongs to another company." in mail.outbox[-1].body
     assert AuditEvent.objects.filter(action="business_application.reject").count() == 1
     assert Company.objects.count() == 0
@@ -344,12 +381,16 @@ def test_rejection_records_the_reason_and_tells_the_contact(region, three_lines,
 @pytest.fixture
 def approved(region, three_lines):
     application = submit(region, three_lines)
-    company = services.approve_application(application, account_kind="postpaid", credit_limit_minor=0, actor=STAFF)
+    company = services.approve_application(
+        application, account_kind="postpaid", credit_limit_minor=0, actor=STAFF
+    )
     return company
 
 
 def _invite(company, phone=None):
-    return services.create_invitation(company, role="admin", name="Anna", phone=phone or unique_msisdn(), actor=STAFF)
+    return services.create_invitation(
+        company, role="admin", name="Anna", phone=phone or unique_msisdn(), actor=STAFF
+    )
 
 
 def test_accepting_an_invitation_creates_the_user_and_the_membership_once(approved):

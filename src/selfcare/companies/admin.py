@@ -137,7 +137,9 @@ class ApplicationAdmin(admin.ModelAdmin[Application]):
                     )
                 else:
                     services.reject_application(application, reason=data["reason"], actor=actor)
-                    self.message_user(request, _("Rejected: the applicant is told the reason."), messages.SUCCESS)
+                    self.message_user(
+                        request, _("Rejected: the applicant is told the reason."), messages.SUCCESS
+                    )
             except BusinessError as exc:
                 self.message_user(request, exc.render_message(), messages.ERROR)
             else:
@@ -149,9 +151,9 @@ class ApplicationAdmin(admin.ModelAdmin[Application]):
             "original": application,
             "application": application,
             "numbers": list(
-                application.numbers.select_related("line").order_by("line__msisdn").values_list(
-                    "line__msisdn", "line__status"
-                )
+                application.numbers.select_related("line")
+                .order_by("line__msisdn")
+                .values_list("line__msisdn", "line__status")
             ),
             "form": form,
             "change_url": change_url,

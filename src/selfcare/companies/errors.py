@@ -78,7 +78,9 @@ class InvitationNotFound(NotFound):
 
 class InvitationExpired(Conflict):
     code = "invitation_expired"
-    default_message = _("This invitation has expired. Ask the company's administrator or our help line for a new one.")
+    default_message = _(
+        "This invitation has expired. Ask the company's administrator or our help line for a new one."
+    )
 
 
 class InvitationAlreadyAccepted(Conflict):

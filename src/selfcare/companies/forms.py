@@ -53,7 +53,9 @@ class ApplicationForm(forms.Form):
         widget=forms.EmailInput(attrs=_ltr({"autocomplete": "email"})),
     )
     accept_terms = forms.BooleanField(
-        label=_("I accept the terms of service for business clients and confirm the numbers are the company's"),
+        label=_(
+            "I accept the terms of service for business clients and confirm the numbers are the company's"
+        ),
         error_messages={"required": _("Tick the box to accept the terms.")},
     )
 

@@ -47,7 +47,9 @@ class InvitationView:
 
 def get_invitation(token: str) -> InvitationView | None:
     invitation = (
-        Invitation.objects.select_related("company").filter(token_hash=invitation_token_hash(token or "")).first()
+        Invitation.objects.select_related("company")
+        .filter(token_hash=invitation_token_hash(token or ""))
+        .first()
     )
     if invitation is None:
         return None

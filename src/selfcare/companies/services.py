@@ -124,7 +124,10 @@ def _limit_attempts(ip: str, msisdns: list[str]) -> None:
     )
     if (
         rate_limit_left(
-            "business-puk-fail-ip", ip, amount=settings.SELFCARE_BUSINESS_PUK_FAILURES_PER_IP_HOUR, period_s=3600
+            "business-puk-fail-ip",
+            ip,
+            amount=settings.SELFCARE_BUSINESS_PUK_FAILURES_PER_IP_HOUR,
+            period_s=3600,
         )
         <= 0
     ):
@@ -277,7 +280,11 @@ def submit_application(
                 "Its number is %(tracking)s. Follow its status here:\n%(link)s\n\n"
                 "We will write to you again when it is decided.\n\n%(operator)s"
             ),
-            params={"tracking": application.tracking_number, "company": application.company_name, "link": link},
+            params={
+                "tracking": application.tracking_number,
+                "company": application.company_name,
+                "link": link,
+            },
         )
     return application
 
@@ -485,7 +492,12 @@ def create_invitation(
             "company.invitation.create",
             subject_type="company",
             subject_id=company.pk,
-            after={"invitation": invitation.pk, "role": role, "phone": phone, "line": getattr(line, "pk", None)},
+            after={
+                "invitation": invitation.pk,
+                "role": role,
+                "phone": phone,
+                "line": getattr(line, "pk", None),
+            },
         )
         link = invitation_url(token)
         queue_sms(

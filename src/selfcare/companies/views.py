@@ -60,7 +60,9 @@ def apply(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and "more_rows" in request.POST:
         # Unbound, filled with what was typed: asking for rows is not a submission, so no errors yet.
         typed = _typed_rows(request.POST)
-        form = ApplicationForm(initial={name: request.POST.get(name, "") for name in ApplicationForm.base_fields})
+        form = ApplicationForm(
+            initial={name: request.POST.get(name, "") for name in ApplicationForm.base_fields}
+        )
         room = queries.max_numbers() - len(typed)
         formset = number_formset(initial=typed, extra=max(0, min(ROWS_STEP, room)))
     elif request.method == "POST":
@@ -160,7 +162,9 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            membership = services.accept_invitation(token, password=form.password(), client=client_of(request))
+            membership = services.accept_invitation(
+                token, password=form.password(), client=client_of(request)
+            )
         except ValidationError as exc:
             form.add_error("password1", exc)
         except BusinessError as exc:

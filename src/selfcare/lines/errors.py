@@ -74,7 +74,9 @@ class LineTerminated(Conflict):
 
 class LineInDebt(Conflict):
     code = "line_in_debt"
-    default_message = _("This line is blocked for debt: it cannot move to another account until the debt is paid.")
+    default_message = _(
+        "This line is blocked for debt: it cannot move to another account until the debt is paid."
+    )
 
 
 class LineNotBlockedBySubscriber(Conflict):

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('companies', '0001_initial'),
+        ("companies", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='application',
-            name='language',
-            field=models.CharField(blank=True, max_length=8, verbose_name='language'),
+            model_name="application",
+            name="language",
+            field=models.CharField(blank=True, max_length=8, verbose_name="language"),
         ),
     ]
