@@ -150,11 +150,10 @@ class ApplicationAdmin(admin.ModelAdmin[Application]):
             "opts": self.model._meta,
             "original": application,
             "application": application,
-            "numbers": list(
-                application.numbers.select_related("line")
-                .order_by("line__msisdn")
-                .values_list("line__msisdn", "line__status")
-            ),
+            "numbers": [
+                (number.line.msisdn, number.line.get_status_display())
+                for number in application.numbers.select_related("line").order_by("line__msisdn")
+            ],
             "form": form,
             "change_url": change_url,
         }
