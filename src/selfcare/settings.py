@@ -315,6 +315,18 @@ SELFCARE_DEVICE_COOKIE_NAME = "selfcare_device"
 SELFCARE_CLIENT_IP_HEADER = env_str("SELFCARE_CLIENT_IP_HEADER")
 SELFCARE_THROTTLE_KEY_PREFIX = env_str("SELFCARE_THROTTLE_KEY_PREFIX", "selfcare")
 
+# --- Business applications and invitations (docs/companies.md) ------------------------------------
+# At most this many numbers (each with its PUK) in one application.
+SELFCARE_BUSINESS_MAX_NUMBERS = env_int("SELFCARE_BUSINESS_MAX_NUMBERS", 50)
+# Every check of a number's PUK counts, from any address: this many an hour per number.
+SELFCARE_BUSINESS_PUK_TRIES_PER_NUMBER_HOUR = env_int("SELFCARE_BUSINESS_PUK_TRIES_PER_NUMBER_HOUR", 5)
+# Wrong number/PUK pairs sent from one address in an hour before its applications are refused.
+SELFCARE_BUSINESS_PUK_FAILURES_PER_IP_HOUR = env_int("SELFCARE_BUSINESS_PUK_FAILURES_PER_IP_HOUR", 10)
+# Applications (valid or not) one address may send in a day.
+SELFCARE_BUSINESS_APPLICATIONS_PER_IP_DAY = env_int("SELFCARE_BUSINESS_APPLICATIONS_PER_IP_DAY", 20)
+# How long an invitation link to a company works.
+SELFCARE_INVITATION_TTL_H = env_int("SELFCARE_INVITATION_TTL_H", 7 * 24)
+
 # --- Logging --------------------------------------------------------------------------------------
 SELFCARE_LOG_JSON = env_bool("SELFCARE_LOG_JSON", default=not (DEMO or DEBUG))
 SELFCARE_LOG_LEVEL = env_str("SELFCARE_LOG_LEVEL", "INFO").upper()

@@ -12,6 +12,7 @@ from selfcare.catalog.models import (
     Allowance,
     NumberRange,
     Rate,
+    Region,
     Service,
     Tariff,
     UsageClass,
@@ -264,3 +265,12 @@ def list_catalog_services() -> list[Service]:
         .prefetch_related("allowances__zone", "allowed_tariffs", "requires", "excludes")
         .order_by("sort_order", "code")
     )
+
+
+def list_regions() -> list[Region]:
+    """The operator's regions, in code order (forms offer them by their translated names)."""
+    return list(Region.objects.order_by("code"))
+
+
+def get_region(region_id: int) -> Region | None:
+    return Region.objects.filter(pk=region_id).first()

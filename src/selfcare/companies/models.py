@@ -147,6 +147,8 @@ class Application(models.Model):
     company = models.OneToOneField(
         Company, on_delete=models.PROTECT, related_name="application", null=True, blank=True
     )
+    # The language the applicant used: the decision's SMS and e-mail are written in it.
+    language = models.CharField(_("language"), max_length=8, blank=True)
 
     class Meta:
         verbose_name = _("business application")

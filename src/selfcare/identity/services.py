@@ -825,6 +825,51 @@ def check_rate_limit(name: str, key: str, *, amount: int, period_s: int) -> None
         raise TooManyRequests()
 
 
+def rate_limit_left(name: str, key: str, *, amount: int, period_s: int) -> int:
+    """How many units of `amount` per `period_s` are left for `key` in the shared limiter, taking
+    none (a check before work whose failures alone are counted with `check_rate_limit`)."""
+    return get_limiter().remaining(name, key, amount=amount, period_s=period_s)
+
+
+# --- people invited to a company (selfcare.companies) ---------------------------------------------------
+
+
+def has_subscriber_account(msisdn: str) -> bool:
+    """Whether an active user signs in with this number (an invitation then asks for its password)."""
+    return _subscriber_by_msisdn(msisdn) is not None
+
+
+def enroll_invited_user(msisdn: str, *, password: str, client: Client) -> User:
+    """The user who accepts an invitation sent to `msisdn`.
+
+    When the number already has an account, `password` must be its password (checked like a
+    sign-in, with the same delays after failures): an invitation link never resets a password. Else
+    a new account is made with this password (the password rules apply). Raises InvalidCredentials,
+    LoginDelayed, ValidationError (password).
+    """
+    if _subscriber_by_msisdn(msisdn) is not None:
+        return authenticate_subscriber(msisdn, password, client=client)
+    validate_subscriber_password(password, msisdn=msisdn)
+    with transaction.atomic():
+        user = User(username=msisdn, msisdn=msisdn, language=client.language[:8])
+        _set_password(user, password)
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError as exc:
+            # A disabled account holds the number (or one was made a moment ago): never taken over here.
+            raise InvalidCredentials() from exc
+        _audit(
+            f"user:{user.pk}",
+            "user.invited",
+            client,
+            subject_type="user",
+            subject_id=user.pk,
+            after={"msisdn": msisdn},
+        )
+    return user
+
+
 # --- profile: e-mail for statements, language, SMS preferences, the subscriber's own block --------------
 # The data lives with its domain (the customer's e-mail in lines, SMS preferences in notifications);
 # these functions are the subscriber's door to it, for the profile page and the API alike.

@@ -72,6 +72,13 @@ class LineTerminated(Conflict):
     default_message = _("This line is terminated.")
 
 
+class LineInDebt(Conflict):
+    code = "line_in_debt"
+    default_message = _(
+        "This line is blocked for debt: it cannot move to another account until the debt is paid."
+    )
+
+
 class LineNotBlockedBySubscriber(Conflict):
     code = "line_not_blocked_by_subscriber"
     default_message = _("This line is not blocked at your request.")

@@ -34,6 +34,17 @@ def get_line_by_msisdn(msisdn: str) -> Line | None:
     return Line.objects.select_related("account", "tariff").filter(msisdn=msisdn).first()
 
 
+def get_lines_by_msisdns(msisdns: Iterable[str]) -> dict[str, Line]:
+    """The lines with these numbers (E.164) that exist, by number, with account and customer."""
+    wanted = sorted(set(msisdns))
+    if not wanted:
+        return {}
+    return {
+        line.msisdn: line
+        for line in Line.objects.select_related("account__customer").filter(msisdn__in=wanted)
+    }
+
+
 def get_line(line_id: int) -> Line:
     """The line with its account and tariff (raises Line.DoesNotExist)."""
     return Line.objects.select_related("account", "tariff").get(pk=line_id)

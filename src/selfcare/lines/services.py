@@ -27,6 +27,7 @@ from selfcare.lines.errors import (
     BlackListFull,
     BlackListOwnNumber,
     InvalidNumber,
+    LineInDebt,
     LineNotBlockedBySubscriber,
     LineTerminated,
     NumberTaken,
@@ -345,6 +346,46 @@ def unblock_line_voluntarily(line: Line, *, actor: str) -> Line:
             if after == LineStatus.ACTIVE
             else "lines.unblocked_still_in_debt",
             actor=actor,
+        )
+    return locked
+
+
+def lock_lines(line_ids: list[int]) -> list[Line]:
+    """The lines with these ids, row-locked until the caller's transaction ends (in id order, so two
+    callers locking overlapping sets never deadlock), with their accounts and customers."""
+    return list(
+        Line.objects.select_for_update()
+        .select_related("account__customer")
+        .filter(pk__in=line_ids)
+        .order_by("pk")
+    )
+
+
+def move_line(line: Line, *, account: Account, actor: str) -> Line:
+    """Put the line under another account (a business application approved), keeping its history.
+
+    Only the line's account changes: its tariff and service history, buckets, usage and everything
+    already charged stay as they are. Money does not move: what the old account holds (a prepaid
+    balance, unpaid fees) stays with the old account, and from now on the line's usage and fees are
+    charged to the new one (docs/companies.md). A line blocked for debt is refused (LineInDebt): its
+    debt would otherwise be left on an account that no longer has the line to unblock.
+    """
+    with transaction.atomic():
+        locked = _lock_line(line)
+        if locked.status == LineStatus.BLOCKED_FOR_DEBT:
+            raise LineInDebt()
+        if locked.account_id == account.pk:
+            return locked
+        before = Account.objects.values_list("number", flat=True).get(pk=locked.account_id)
+        locked.account = account
+        locked.save(update_fields=["account"])
+        record_audit(
+            actor,
+            "line.move",
+            subject_type="line",
+            subject_id=locked.pk,
+            before={"account": before},
+            after={"account": account.number},
         )
     return locked
 

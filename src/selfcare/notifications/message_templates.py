@@ -58,6 +58,15 @@ MESSAGE_TEXTS: dict[str, str] = {
     "support.answered": gettext_noop(
         "%(operator)s: we have answered your request. Read the answer under Help in your account."
     ),
+    "companies.application_received": gettext_noop(
+        "%(operator)s: application %(tracking)s received. Its status: %(link)s"
+    ),
+    "companies.application_rejected": gettext_noop(
+        "%(operator)s: application %(tracking)s was declined. The reason: %(link)s"
+    ),
+    "companies.invitation": gettext_noop(
+        "%(operator)s: you are invited to the corporate cabinet of %(company)s. Set your password: %(link)s"
+    ),
 }
 
 # The templates a subscriber may switch off, by kind (notifications.models.SmsKind). Every template not

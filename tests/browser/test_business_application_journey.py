@@ -1,0 +1,134 @@
+"""A company applies on a phone with three numbers and their PUK codes, staff approve the application in
+the back office as postpaid with a credit limit, and the contact person follows the SMS invitation,
+sets a password and lands signed in — with no page error (CSP violations included)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+
+import pytest
+from django.core.cache import cache
+from playwright.sync_api import Browser, Page, expect
+from pytest_django.live_server_helper import LiveServer
+
+from selfcare.companies.models import Application, Company, Membership
+from selfcare.identity.models import User
+from selfcare.identity.throttles import get_limiter
+from selfcare.lines.models import Line
+from selfcare.notifications.services import list_recent_console_messages
+from tests.browser.conftest import DESKTOP, PHONE, artifact_path
+from tests.factories import make_line, make_region
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+STAFF_PASSWORD = "staff passphrase for the back office"
+PASSWORD = "a passphrase for the company admin"
+CONTACT = "+79161234567"
+LINK = re.compile(r"https?://\S+(/business/invitations/[^/\s]+/)")
+
+
+@pytest.fixture
+def fresh_limits() -> Iterator[None]:
+    get_limiter().reset()
+    cache.clear()
+    yield
+    get_limiter().reset()
+
+
+def new_page(browser: Browser, console_messages: list[str], viewport: dict[str, int]) -> Page:
+    context = browser.new_context(viewport=viewport, locale="en-US")
+    opened = context.new_page()
+    opened.on("console", lambda message: console_messages.append(f"{message.type}: {message.text}"))
+    opened.on("pageerror", lambda error: console_messages.append(f"pageerror: {error}"))
+    return opened
+
+
+def click_and_wait(page: Page, locator: str, url_part: str) -> None:
+    with page.expect_navigation(url=re.compile(url_part)):
+        page.locator(locator).click()
+
+
+def test_apply_with_three_numbers_approve_in_the_back_office_and_accept_the_invitation(
+    browser: Browser, live_server: LiveServer, fresh_limits: None, console_messages: list[str], settings
+) -> None:
+    # Given three lines with PUK codes, a region, and a member of staff
+    settings.SELFCARE_NEW_DEVICE_CONFIRMATION = False
+    make_region(code="moscow", name={"en": "Moscow"})
+    lines = [make_line(puk=puk) for puk in ("12345678", "23456789", "34567890")]
+    pairs = list(zip(lines, ("12345678", "23456789", "34567890"), strict=True))
+    User.objects.create_superuser("operator", password=STAFF_PASSWORD)
+    phone = new_page(browser, console_messages, PHONE)
+
+    # When the company fills in the application from the business page, asking for a fourth row too
+    phone.goto(f"{live_server.url}/business/")
+    click_and_wait(phone, "main a[href='/business/apply/'] >> nth=0", r"/business/apply/$")
+    phone.locator("#id_region").select_option(label="Moscow")
+    phone.locator("#id_company_name").fill("Romashka LLC")
+    phone.locator("#id_tax_id").fill("7707083893")
+    phone.locator("#id_legal_address").fill("Moscow, Tverskaya 1")
+    phone.locator("#id_contact_name").fill("Anna Smirnova")
+    phone.locator("#id_contact_phone").fill("8 916 123-45-67")
+    phone.locator("#id_contact_email").fill("anna@romashka.example")
+    for index, (line, puk) in enumerate(pairs):
+        phone.locator(f"#id_numbers-{index}-number").fill(line.msisdn)
+        phone.locator(f"#id_numbers-{index}-puk").fill(puk)
+    click_and_wait(phone, "button[name=more_rows]", r"/business/apply/$")
+    expect(phone.locator("#id_numbers-5-number")).to_be_visible()
+    expect(phone.locator("#id_numbers-2-puk")).to_have_value("34567890")
+    phone.locator("#id_accept_terms").check()
+    phone.screenshot(path=artifact_path("business-1-application.png"), full_page=True)
+    click_and_wait(phone, "[data-testid=send-application]", r"/business/applications/")
+
+    # Then the status page shows the submitted application with its three numbers
+    expect(phone.get_by_test_id("status")).to_have_text("Submitted")
+    application = Application.objects.get()
+    assert application.numbers.count() == 3
+    phone.screenshot(path=artifact_path("business-2-status.png"), full_page=True)
+
+    # When staff approve it in the back office as postpaid with a credit limit of 50 000
+    desk_messages: list[str] = []
+    desk = new_page(browser, desk_messages, DESKTOP)
+    desk.goto(f"{live_server.url}/backoffice/login/")
+    desk.locator("#id_username").fill("operator")
+    desk.locator("#id_password").fill(STAFF_PASSWORD)
+    click_and_wait(desk, "input[type=submit]", r"/backoffice/$")
+    desk.goto(f"{live_server.url}/backoffice/companies/application/?status__exact=submitted")
+    click_and_wait(desk, "#result_list a:text('Review')", r"/review/$")
+    desk.locator("input[name=decision][value=approve]").check()
+    desk.locator("#id_account_kind").select_option("postpaid")
+    desk.locator("#id_credit_limit").fill("50000")
+    desk.screenshot(path=artifact_path("business-3-review.png"), full_page=True)
+    click_and_wait(desk, "input[type=submit]", r"/change/$")
+
+    # Then the company owns the three lines, and the status page says approved
+    company = Company.objects.get()
+    assert (company.account.kind, company.account.credit_limit_minor) == ("postpaid", 5_000_000)
+    assert set(Line.objects.filter(account=company.account).values_list("pk", flat=True)) == {
+        line.pk for line in lines
+    }
+    phone.reload()
+    expect(phone.get_by_test_id("status")).to_have_text("Approved")
+
+    # When the contact opens the link from the invitation SMS and sets a password
+    texts = [m.text for m in list_recent_console_messages(50) if m.msisdn == CONTACT]
+    links = [match.group(1) for text in texts if (match := LINK.search(text))]
+    assert len(links) == 1
+    phone.goto(f"{live_server.url}{links[0]}")
+    expect(phone.locator("h1")).to_have_text("Join Romashka LLC")
+    phone.locator("#id_password1").fill(PASSWORD)
+    phone.locator("#id_password2").fill(PASSWORD)
+    phone.screenshot(path=artifact_path("business-4-invitation.png"), full_page=True)
+    click_and_wait(phone, "[data-testid=invitation-form] button[type=submit]", r"/business/$")
+
+    # Then they are the company's signed-in administrator, and no page had an error
+    user = User.objects.get(msisdn=CONTACT)
+    assert list(Membership.objects.values_list("company_id", "user_id", "role")) == [
+        (company.pk, user.pk, "admin")
+    ]
+    assert user.check_password(PASSWORD)
+    assert [m for m in console_messages if m.startswith(("error:", "pageerror:"))] == []
+    assert [m for m in desk_messages if m.startswith("pageerror:")] == []
