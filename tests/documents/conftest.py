@@ -66,8 +66,13 @@ class Firm:
 
 
 def make_company(
-    *, name: str = "Romashka LLC", tax_id: str = "7736207543", language: str = "en", lines_count: int = 3,
-    tariff: Any = None, email: str = "office@romashka.example",
+    *,
+    name: str = "Romashka LLC",
+    tax_id: str = "7736207543",
+    language: str = "en",
+    lines_count: int = 3,
+    tariff: Any = None,
+    email: str = "office@romashka.example",
 ) -> Firm:
     customer = make_customer(name=name, kind="organization")
     customer.language = language
@@ -106,7 +111,10 @@ def add_person(firm: Firm, role: str, *, email: str = "") -> User:
 def post_fee(firm: Firm, kind: str, amount_minor: int, key: str, revenue: Any) -> None:
     ledger.post_transaction(
         kind,
-        legs=[ledger.Leg(firm.company.account.ledger_account_id, -amount_minor), ledger.Leg(revenue.pk, amount_minor)],
+        legs=[
+            ledger.Leg(firm.company.account.ledger_account_id, -amount_minor),
+            ledger.Leg(revenue.pk, amount_minor),
+        ],
         idempotency_key=f"{key}-{firm.company.pk}",
         actor=TEST_ACTOR,
     )

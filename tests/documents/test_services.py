@@ -103,7 +103,7 @@ def test_the_invoice_pdf_has_the_details_lines_totals_and_vat(firm, documents_di
         "Tax id 7707083893",
         "Romashka LLC",
         "Tax id 7736207543",
-        f"Account {firm.company.account.number}",
+        f"Account number {firm.company.account.number}",
         "Amount, RUB",
         "Subscription fees 1350.00",
         "Services 298.00",
@@ -194,10 +194,14 @@ def test_a_reconciliation_statement_agrees_with_the_ledger(firm, documents_dir):
 
     # Then its balances are the ledger's running balances at both ends
     figures = document.figures
-    assert (figures["opening_minor"], figures["closing_minor"]) == (
-        opening.balance_after_minor,
-        closing.balance_after_minor,
-    ) == (170_000, 144_233)
+    assert (
+        (figures["opening_minor"], figures["closing_minor"])
+        == (
+            opening.balance_after_minor,
+            closing.balance_after_minor,
+        )
+        == (170_000, 144_233)
+    )
     # and every movement of March is there, by day and category, adding up
     assert figures["movements"] == [
         {"day": "2026-03-01", "category": "subscription", "debit_minor": 135_000, "credit_minor": 0},
@@ -208,7 +212,10 @@ def test_a_reconciliation_statement_agrees_with_the_ledger(firm, documents_dir):
         {"day": "2026-03-28", "category": "usage", "debit_minor": 1_649, "credit_minor": 0},
     ]
     assert (figures["debit_minor"], figures["credit_minor"]) == (MARCH_TOTAL, 150_000)
-    assert figures["opening_minor"] - figures["debit_minor"] + figures["credit_minor"] == figures["closing_minor"]
+    assert (
+        figures["opening_minor"] - figures["debit_minor"] + figures["credit_minor"]
+        == figures["closing_minor"]
+    )
     # and the PDF says so
     assert (document.kind, document.number, document.status) == ("reconciliation", "REC-2026-00001", "ready")
     text = pdf_text(documents_dir / document.file_name)
@@ -228,27 +235,38 @@ def test_a_reconciliation_statement_agrees_with_the_ledger(firm, documents_dir):
 
 def test_a_reconciliation_statement_can_be_ordered_twice_and_gets_two_numbers(firm):
     with clock.frozen(at("2026-04-02T10:00:00")), TestCase.captureOnCommitCallbacks(execute=True):
-        first = services.order_reconciliation(firm.company, start=date(2026, 1, 1), end=date(2026, 4, 2), actor="t")
-        second = services.order_reconciliation(firm.company, start=date(2026, 1, 1), end=date(2026, 4, 2), actor="t")
+        first = services.order_reconciliation(
+            firm.company, start=date(2026, 1, 1), end=date(2026, 4, 2), actor="t"
+        )
+        second = services.order_reconciliation(
+            firm.company, start=date(2026, 1, 1), end=date(2026, 4, 2), actor="t"
+        )
     assert (first.number, second.number) == ("REC-2026-00001", "REC-2026-00002")
     # From the start of the year up to now: everything, so the closing balance is today's balance
     first.refresh_from_db()
     assert first.figures["opening_minor"] == 0
-    assert first.figures["closing_minor"] == get_balance_minor(firm.company.account.ledger_account_id) == 99_233
+    assert (
+        first.figures["closing_minor"] == get_balance_minor(firm.company.account.ledger_account_id) == 99_233
+    )
 
 
 def test_a_reconciliation_period_in_the_future_or_reversed_is_refused(firm):
     with clock.frozen(at("2026-04-02T10:00:00")):
         with pytest.raises(InvalidPeriod):
-            services.order_reconciliation(firm.company, start=date(2026, 4, 1), end=date(2026, 4, 3), actor="t")
+            services.order_reconciliation(
+                firm.company, start=date(2026, 4, 1), end=date(2026, 4, 3), actor="t"
+            )
         with pytest.raises(InvalidPeriod):
-            services.order_reconciliation(firm.company, start=date(2026, 3, 2), end=date(2026, 3, 1), actor="t")
+            services.order_reconciliation(
+                firm.company, start=date(2026, 3, 2), end=date(2026, 3, 1), actor="t"
+            )
     assert Document.objects.count() == 0
 
 
 def test_persian_documents_keep_numbers_left_to_right(zones, documents_dir):
     # Given a company whose language is Persian, charged 1234.56 in March
-    from tests.documents.conftest import build_march, make_company as new_company
+    from tests.documents.conftest import build_march
+    from tests.documents.conftest import make_company as new_company
     from tests.usage.factories import make_payg_tariff
 
     with clock.frozen(at("2026-02-01T09:00:00")):

@@ -32,7 +32,9 @@ def stranger_admin(zones):
 
 
 @pytest.mark.parametrize("role", ["admin", "accountant"])
-def test_admin_and_accountant_download_the_file_as_an_attachment_not_cached(firm, issued, documents_dir, role):
+def test_admin_and_accountant_download_the_file_as_an_attachment_not_cached(
+    firm, issued, documents_dir, role
+):
     # When the company's admin or accountant downloads March's invoice
     with clock.frozen(at("2026-04-02T10:00:00")):
         response = web_for(firm.people[role]).get(f"/business/documents/download/{issued.public_id}/")
@@ -43,7 +45,9 @@ def test_admin_and_accountant_download_the_file_as_an_attachment_not_cached(firm
     assert response["Content-Disposition"] == 'attachment; filename="INV-2026-00001.pdf"'
     assert "no-store" in response["Cache-Control"]
     assert b"".join(response.streaming_content) == (documents_dir / issued.file_name).read_bytes()
-    assert AuditEvent.objects.filter(action="document.download", subject_id=str(issued.public_id)).count() == 1
+    assert (
+        AuditEvent.objects.filter(action="document.download", subject_id=str(issued.public_id)).count() == 1
+    )
 
 
 @pytest.mark.parametrize("who", ["viewer", "employee", "stranger_admin"])
@@ -93,7 +97,8 @@ def test_the_accountant_orders_a_reconciliation_statement_from_the_page(firm):
     accountant = firm.people["accountant"]
     with clock.frozen(at("2026-04-02T10:00:00")):
         response = web_for(accountant).post(
-            f"/business/documents/{firm.company.pk}/reconciliation/", {"start": "2026-03-01", "end": "2026-03-31"}
+            f"/business/documents/{firm.company.pk}/reconciliation/",
+            {"start": "2026-03-01", "end": "2026-03-31"},
         )
 
     assert response.status_code == 302
@@ -113,7 +118,8 @@ def test_others_cannot_order_a_reconciliation_statement(firm, stranger_admin, wh
     user = None if who == "anonymous" else stranger_admin if who == "stranger_admin" else firm.people[who]
     with clock.frozen(at("2026-04-02T10:00:00")):
         response = web_for(user).post(
-            f"/business/documents/{firm.company.pk}/reconciliation/", {"start": "2026-03-01", "end": "2026-03-31"}
+            f"/business/documents/{firm.company.pk}/reconciliation/",
+            {"start": "2026-03-01", "end": "2026-03-31"},
         )
     assert response.status_code == (302 if who == "anonymous" else 404)
     assert Document.objects.count() == 0
@@ -122,7 +128,8 @@ def test_others_cannot_order_a_reconciliation_statement(firm, stranger_admin, wh
 def test_a_period_in_the_future_is_refused_on_the_page(firm):
     with clock.frozen(at("2026-04-02T10:00:00")):
         response = web_for(firm.people["admin"]).post(
-            f"/business/documents/{firm.company.pk}/reconciliation/", {"start": "2026-04-01", "end": "2026-04-30"}
+            f"/business/documents/{firm.company.pk}/reconciliation/",
+            {"start": "2026-04-01", "end": "2026-04-30"},
         )
     assert response.status_code == 200
     assert "Choose days up to 2026-04-02" in response.content.decode()

@@ -49,7 +49,7 @@ class DocumentAdmin(admin.ModelAdmin[Document]):
         for document in queryset:
             services.reissue_document(document, actor=actor_of(request.user))
             count += 1
-        messages.success(request, _("%(count)s documents queued.") % {"count": count})
+        messages.success(request, _("Documents queued to be drawn again: %(count)s.") % {"count": count})
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -42,8 +42,8 @@ class Document(models.Model):
     sequence = models.PositiveIntegerField(_("sequence"))
     number = models.CharField(_("number"), max_length=32)
     # The local days covered, both included.
-    period_start = models.DateField(_("from"))
-    period_end = models.DateField(_("until"))
+    period_start = models.DateField(_("period from"))
+    period_end = models.DateField(_("period until"))
     language = models.CharField(_("language"), max_length=8)
     currency = models.CharField(_("currency"), max_length=3)
     total_minor = models.BigIntegerField(_("total (minor units)"), default=0)

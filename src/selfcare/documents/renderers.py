@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from fpdf import FPDF
 
 from selfcare.kit.money import minor_digits
@@ -71,12 +72,12 @@ def words() -> Words:
         date=_("Date"),
         period=_("Period"),
         operator=_("Operator"),
-        customer=_("Customer"),
+        customer=pgettext("party to a document", "Customer"),
         tax_id=_("Tax id"),
         address=_("Address"),
         bank=_("Payment details"),
-        account=_("Account"),
-        category=_("Charges"),
+        account=_("Account number"),
+        category=_("Category"),
         amount=_("Amount"),
         total=_("Total"),
         vat=_("including VAT %(rate)s%%"),
@@ -131,11 +132,13 @@ class _Pdf(FPDF):
     def x_of(self, offset: float, width: float) -> float:
         return PAGE_W - MARGIN - offset - width if self.rtl else MARGIN + offset
 
-    def words_at(self, offset: float, width: float, y: float, text: str, *, bold: bool = False) -> None:
-        """A text of the document's language at the start of its column (shaped, bidi)."""
+    def words_at(
+        self, offset: float, width: float, y: float, text: str, *, bold: bool = False, end: bool = False
+    ) -> None:
+        """A text of the document's language at the start (or `end`) of its column (shaped, bidi)."""
         self.set_font(self.family, "B" if bold else "", self.font_size_pt)
         self.set_xy(self.x_of(offset, width), y)
-        self.cell(width, ROW_H, text.translate(INVISIBLE), align="R" if self.rtl else "L")
+        self.cell(width, ROW_H, text.translate(INVISIBLE), align="R" if end != self.rtl else "L")
 
     def value_at(self, offset: float, width: float, y: float, text: str, *, end: bool = False) -> None:
         """A value: ASCII ones read left to right whatever the page direction (plain text()); `end`
@@ -203,7 +206,7 @@ def _charges_page(pdf: _Pdf, document: Any, y: float) -> None:
     pdf.set_draw_color(120)
     pdf.set_font(pdf.family, "B", 9)
     pdf.words_at(0, 130, y, w.category, bold=True)
-    pdf.words_at(130, 50, y, f"{w.amount}, {document.currency}", bold=True)
+    pdf.words_at(130, 50, y, f"{w.amount}, {document.currency}", bold=True, end=True)
     y += ROW_H
     pdf.line(MARGIN, y, PAGE_W - MARGIN, y)
     pdf.set_font(pdf.family, "", 9)
@@ -239,8 +242,8 @@ def _reconciliation_pages(pdf: _Pdf, document: Any, y: float) -> None:
         pdf.set_font(pdf.family, "B", 9)
         pdf.words_at(0, 30, y, w.day, bold=True)
         pdf.words_at(30, 70, y, w.category, bold=True)
-        pdf.words_at(100, 40, y, f"{w.charges}, {document.currency}", bold=True)
-        pdf.words_at(140, 40, y, f"{w.payments}, {document.currency}", bold=True)
+        pdf.words_at(100, 40, y, f"{w.charges}, {document.currency}", bold=True, end=True)
+        pdf.words_at(140, 40, y, f"{w.payments}, {document.currency}", bold=True, end=True)
         y += ROW_H
         pdf.line(MARGIN, y, PAGE_W - MARGIN, y)
         pdf.set_font(pdf.family, "", 9)
