@@ -87,3 +87,12 @@ def test_others_get_404_and_nothing_is_ordered(firm, closed, zones, who):
 def test_without_a_token_the_api_answers_401(firm, closed):
     response = CommittingClient().get(f"/api/v1/documents/?company_id={firm.company.pk}")
     assert response.status_code == 401
+
+
+def test_the_documents_endpoints_are_in_the_openapi_document():
+    paths = CommittingClient().get("/api/v1/openapi.json").json()["paths"]
+    assert {
+        "/api/v1/documents/",
+        "/api/v1/documents/reconciliation",
+        "/api/v1/documents/{document_id}/download",
+    } <= set(paths)

@@ -134,3 +134,14 @@ def test_a_period_in_the_future_is_refused_on_the_page(firm):
     assert response.status_code == 200
     assert "Choose days up to 2026-04-02" in response.content.decode()
     assert Document.objects.count() == 0
+
+
+def test_htmx_asks_for_the_list_alone(firm, issued):
+    response = web_for(firm.people["accountant"]).get(
+        f"/business/documents/{firm.company.pk}/?fragment=list", HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div id="documents-list">')
+    assert html.count('data-testid="document-row"') == 2
+    assert "<form" not in html
