@@ -312,7 +312,7 @@ def measure_raw(fmt: str, line_id: int, out: Path) -> dict[str, Any]:
     else:
         from fpdf import FPDF
 
-        from selfcare.statements.renderers.pdf import FONTS_DIR
+        from selfcare.kit.pdf import FONTS_DIR
 
         pdf = FPDF(orientation="P", unit="mm", format="A4")
         pdf.add_font("dejavu", "", str(FONTS_DIR / "DejaVuSansCondensed.ttf"))

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "selfcare.ledger",
     "selfcare.statements",
     "selfcare.companies",
+    "selfcare.documents",
     "selfcare.usage",
     "selfcare.identity",
     "selfcare.notifications",
@@ -229,6 +230,18 @@ SELFCARE_STATEMENT_RETENTION_DAYS = env_int("SELFCARE_STATEMENT_RETENTION_DAYS",
 SELFCARE_STATEMENT_LINK_TTL_S = env_int("SELFCARE_STATEMENT_LINK_TTL_S", 15 * 60)
 # The price of one order in minor units, posted to the ledger when it is placed; 0: free.
 SELFCARE_STATEMENT_FEE_MINOR = env_int("SELFCARE_STATEMENT_FEE_MINOR", 0)
+
+# --- Company documents (docs/documents.md) ----------------------------------------------------------
+# Where invoices, acts and reconciliation statements are written (a volume web and workers share). Kept:
+# accounting documents are not deleted after a retention period.
+SELFCARE_DOCUMENTS_DIR = Path(env_str("SELFCARE_DOCUMENTS_DIR") or DATA_DIR / "documents").resolve()
+# VAT included in every price, in whole percent (0: no VAT line).
+SELFCARE_VAT_RATE_PERCENT = env_int("SELFCARE_VAT_RATE_PERCENT", 20)
+# The operator's legal details printed on the documents.
+SELFCARE_OPERATOR_LEGAL_NAME = env_str("SELFCARE_OPERATOR_LEGAL_NAME") or SELFCARE_OPERATOR_NAME
+SELFCARE_OPERATOR_TAX_ID = env_str("SELFCARE_OPERATOR_TAX_ID", "7700000000")
+SELFCARE_OPERATOR_ADDRESS = env_str("SELFCARE_OPERATOR_ADDRESS", "1 Example Street, Moscow")
+SELFCARE_OPERATOR_BANK_DETAILS = env_str("SELFCARE_OPERATOR_BANK_DETAILS")
 
 # --- E-mail ---------------------------------------------------------------------------------------------
 # smtp://user:password@host:587?tls=1 (or ?ssl=1); empty: printed to the console (the demo's default).

@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from selfcare.api.problems import install_problem_handlers
 from selfcare.billing.api import router as changes_router
 from selfcare.cabinet.api import router as cabinet_router
+from selfcare.documents.api import router as documents_router
 from selfcare.identity.api import profile_router
 from selfcare.identity.api import router as auth_router
 from selfcare.lines.api import network_router as screening_router
@@ -39,6 +40,7 @@ api.add_router("/changes/", changes_router)
 api.add_router("/black-list/", black_list_router)
 # The cabinet's own reads sit at the top: /home, /spending, /history, /recent-calls.
 api.add_router("/", cabinet_router)
+api.add_router("/documents/", documents_router)
 
 
 @api.get("/ping", tags=["meta"], summary="Liveness of the API", auth=None)

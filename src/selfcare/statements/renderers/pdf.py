@@ -23,7 +23,6 @@ fixed number of events per page; every event is one line, texts are cut to their
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
 import tempfile
 import zlib
@@ -35,6 +34,7 @@ from fpdf import FPDF
 from fpdf.output import OutputProducer, PDFPage
 from fpdf.syntax import Name, PDFContentStream, PDFObject
 
+from selfcare.kit.pdf import INVISIBLE, register_fonts
 from selfcare.statements.document import Statement, StatementChanged
 from selfcare.statements.renderers.base import (
     PROGRESS_EVERY,
@@ -47,10 +47,6 @@ from selfcare.statements.renderers.base import (
     volume_text,
 )
 
-# fontTools reports each step of subsetting a font at INFO: noise in the worker's log.
-logging.getLogger("fontTools").setLevel(logging.WARNING)
-
-FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
 PAGE_W, PAGE_H = 210.0, 297.0
 MARGIN = 10.0
 FONT_PT = 7.0
@@ -68,7 +64,7 @@ COLUMNS = (
     ("price", 20.0),
 )
 RIGHT_ALIGNED = {"measure", "price"}
-_INVISIBLE = str.maketrans("", "", "\u200e\u200f\u061c")
+_INVISIBLE = INVISIBLE
 
 
 def page_count(rows: int) -> int:
@@ -175,15 +171,9 @@ class _StatementPdf(FPDF):
         self.set_auto_page_break(False)
         self.set_creator("selfcare")
         self.set_title(f"{words.title} {statement.msisdn}")
-        self.add_font("dejavu", "", str(FONTS_DIR / "DejaVuSansCondensed.ttf"))
-        self.add_font("dejavu", "B", str(FONTS_DIR / "DejaVuSansCondensed-Bold.ttf"))
-        self.add_font("vazirmatn", "", str(FONTS_DIR / "Vazirmatn-Regular.ttf"))
-        self.add_font("vazirmatn", "B", str(FONTS_DIR / "Vazirmatn-Bold.ttf"))
-        self.family = "vazirmatn" if rtl else "dejavu"
-        self.set_fallback_fonts(["dejavu" if rtl else "vazirmatn"])
-        # Shaping (harfbuzz) and the bidirectional algorithm for every cell; plain text() calls, used
-        # only for ASCII, need neither.
-        self.set_text_shaping(True)
+        # The vendored fonts, shaping (harfbuzz) and the bidirectional algorithm for every cell
+        # (selfcare.kit.pdf); plain text() calls, used only for ASCII, need neither.
+        self.family = register_fonts(self, rtl=rtl)
         self.set_font(self.family, size=FONT_PT)
         self._stamps: dict[tuple[str, float, str, str, float], tuple[float, float, bytes]] = {}
         self._char_widths: dict[str, float] = {}
