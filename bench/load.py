@@ -694,13 +694,17 @@ def database_counts(started: datetime) -> dict[str, int]:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM usage_usagerecord WHERE source = %s", [SOURCE])
-        rated = int(cursor.fetchone()[0])
+        cursor.execute(
+            "SELECT count(*), count(*) FILTER (WHERE status = 'accepted') "
+            "FROM usage_usagerecord WHERE source = %s",
+            [SOURCE],
+        )
+        rated, accepted = (int(value) for value in cursor.fetchone())
         cursor.execute(
             "SELECT status, count(*) FROM payments_payment WHERE created_at >= %s GROUP BY status", [started]
         )
         payments = {f"payments_{status}": int(count) for status, count in cursor.fetchall()}
-    return {"usage_records_rated": rated, **payments}
+    return {"usage_records_rated": rated, "usage_records_accepted": accepted, **payments}
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
@@ -771,6 +775,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             probe_thread.start()
             for thread in threads:
                 thread.join(timeout=max(1.0, stop_at - time.monotonic() + 120))
+            time.sleep(max(0.0, stop_at - time.monotonic()))  # the usage stream runs its time even alone
             stop.set()
             usage_thread.join(timeout=60)
             probe_thread.join(timeout=30)
@@ -895,7 +900,8 @@ def print_result(result: dict[str, Any]) -> None:
     )
     print(
         f"   records rated (counted in the database): {result['database']['usage_records_rated']:,} = "
-        f"{result['records_rated_per_s']} records/s"
+        f"{result['records_rated_per_s']} records/s "
+        f"({result['database']['usage_records_accepted']:,} accepted, the rest refused by rating)"
     )
     payments = ", ".join(f"{k[9:]} {v}" for k, v in result["database"].items() if k.startswith("payments_"))
     print(
