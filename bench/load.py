@@ -28,7 +28,8 @@ for top-ups still settling) and in count (--max-steps per virtual user). What it
      /api/v1/auth/login, an Idempotency-Key), the fake acquirer's card page (GET, then POST of a test
      card with its CSRF token); `topup_settled` is the time until the app's poll of
      /api/v1/payments/<id> sees the payment succeeded, i.e. until the worker delivered the signed
-     webhook and the balance was credited;
+     webhook and the balance was credited (the app polls before each of the subscriber's next steps,
+     so this is an upper bound, late by up to one think time);
 4. a background stream of usage records at --usage-rate records/s, in batches of --usage-batch, pushed
    to POST /api/v1/network/usage with a network API key (voice, SMS and data of random demo lines);
 5. the baseline, in the same run: a probe asking the bare view /bench/bare/ (one indexed query behind
@@ -394,7 +395,7 @@ class User:
             raise StepFailed(f"POST {path} {status}")
         self.pending.append((payment_id, time.perf_counter()))
 
-    def poll_topups(self, *, final: bool = False) -> None:
+    def poll_topups(self) -> None:
         """The app asks for its pending payments' status (once per step; at the end until settled)."""
         if not self.pending:
             return
@@ -411,7 +412,7 @@ class User:
         self.pending = still
 
     def run(self, stop_at: float, weights: dict[str, float]) -> None:
-        steps, cumulative = list(weights), list(weights.values())
+        steps, shares = list(weights), list(weights.values())
         self.do("login", self.login)
         for _ in range(self.args.max_steps):
             pause = self.random.expovariate(1 / self.args.think) if self.args.think > 0 else 0
@@ -423,7 +424,7 @@ class User:
                     self.poll_topups()
                 except (StepFailed, OSError) as exc:
                     self.stats.error("topup_settled", str(exc))
-            step = self.random.choices(steps, weights=cumulative)[0]
+            step = self.random.choices(steps, weights=shares)[0]
             if step == "login":
                 self.logout()
                 self.do("login", self.login)
@@ -453,7 +454,7 @@ class User:
     def drain(self, deadline: float) -> None:
         while self.pending and time.monotonic() < deadline:
             try:
-                self.poll_topups(final=True)
+                self.poll_topups()
             except (StepFailed, OSError) as exc:
                 self.stats.error("topup_settled", str(exc))
                 return
