@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -184,3 +184,33 @@ def test_generation_is_claimed_once(frozen_clock, django_capture_on_commit_callb
     assert services.generate_statement(placed.pk) is not None
     assert services.generate_statement(placed.pk) is None
     assert AuditEvent.objects.filter(action="statement.generate").count() == 1
+
+
+def test_orders_whose_job_was_lost_are_made_by_the_sweep(frozen_clock, django_capture_on_commit_callbacks):
+    # Given an order whose job never ran (its queue was lost) and one whose worker died mid-way
+    user, _line = make_subscriber()
+    lost_in_queue = order(user, code=code_for(user, django_capture_on_commit_callbacks), key="a")
+    frozen_clock.advance(timedelta(minutes=1))  # the next code may be asked a minute later
+    lost_worker = order(user, code=code_for(user, django_capture_on_commit_callbacks), key="b")
+    StatementOrder.objects.filter(pk=lost_worker.pk).update(
+        status="generating", started_at=frozen_clock.now()
+    )
+
+    # When the sweep runs 11 minutes later: the queued one is made, the running one is left alone
+    frozen_clock.advance(timedelta(minutes=11))
+    first = services.requeue_stalled_statements()
+    statuses = dict(StatementOrder.objects.values_list("pk", "status"))
+    assert first == 1
+    assert statuses == {lost_in_queue.pk: "ready", lost_worker.pk: "generating"}
+
+    # When it runs past the hour a generation may take, with a fresh order placed just now
+    frozen_clock.advance(timedelta(minutes=50))
+    fresh = order(user, code=code_for(user, django_capture_on_commit_callbacks), key="c")
+    second = services.requeue_stalled_statements()
+
+    # Then the stalled generation is made again, once, and the fresh order waits for its own job
+    statuses = dict(StatementOrder.objects.values_list("pk", "status"))
+    assert second == 1
+    assert statuses == {lost_in_queue.pk: "ready", lost_worker.pk: "ready", fresh.pk: "queued"}
+    assert AuditEvent.objects.filter(action="statement.requeue").count() == 2
+    assert AuditEvent.objects.filter(action="statement.generate").count() == 2

@@ -284,7 +284,9 @@ def generate_statement(order_id: int) -> StatementOrder | None:
     directory = statements_dir()
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     final = directory / f"{order.public_id}.{order.format}"
-    partial = directory / f"{order.public_id}.{order.format}.part"
+    # Each run writes its own partial file: a run taken over by the stalled-order sweep may still be
+    # writing when the new one starts.
+    partial = directory / f"{order.public_id}.{order.format}.{uuid.uuid4().hex[:8]}.part"
     try:
         line = lines_queries.get_line(order.line_id)
         with translation.override(order.language):
@@ -297,7 +299,11 @@ def generate_statement(order_id: int) -> StatementOrder | None:
         raise
     ready_at = clock.now()
     with transaction.atomic():
-        StatementOrder.objects.filter(pk=order.pk).update(
+        # Conditional on this run's claim: a run the sweep gave up on and handed to another one
+        # (started_at changed) neither marks the order nor notifies; the newer run does.
+        if not StatementOrder.objects.filter(
+            pk=order.pk, status=OrderStatus.GENERATING, started_at=now
+        ).update(
             status=OrderStatus.READY,
             rows_total=rows,
             rows_done=rows,
@@ -305,7 +311,8 @@ def generate_statement(order_id: int) -> StatementOrder | None:
             size_bytes=final.stat().st_size,
             ready_at=ready_at,
             expires_at=ready_at + timedelta(days=settings.SELFCARE_STATEMENT_RETENTION_DAYS),
-        )
+        ):
+            return None
         _audit(
             "system:statements",
             "statement.generate",
@@ -472,6 +479,35 @@ def open_download(token: str, *, user: Any, client: identity.Client) -> tuple[St
         raise StatementGone()
     _audit(actor, "statement.download", client, order.public_id, after={"size_bytes": order.size_bytes})
     return order, path
+
+
+# --- Lost jobs ----------------------------------------------------------------------------------------
+
+# An order still queued this long after it was placed lost its job (the queue or a worker died).
+QUEUED_STALE_AFTER = timedelta(minutes=10)
+# A generation still running this long after it started lost its worker: the largest statement (a
+# million events in PDF) takes a few minutes (docs/performance.md), so an hour is far beyond it.
+GENERATING_STALE_AFTER = timedelta(hours=1)
+
+
+def requeue_stalled_statements() -> int:
+    """Queue again the orders whose job was lost (the periodic sweep); returns how many.
+
+    Queueing twice is harmless: generation claims the order by a conditional update, so only one
+    run makes it. A stalled generation goes back to queued first, which is what the claim expects."""
+    now = clock.now()
+    StatementOrder.objects.filter(
+        status=OrderStatus.GENERATING, started_at__lt=now - GENERATING_STALE_AFTER
+    ).update(status=OrderStatus.QUEUED)
+    stalled = list(
+        StatementOrder.objects.filter(
+            status=OrderStatus.QUEUED, created_at__lt=now - QUEUED_STALE_AFTER
+        ).values_list("pk", "public_id")
+    )
+    for order_id, public_id in stalled:
+        _audit("system:statements", "statement.requeue", None, public_id)
+        _queue_generation(order_id)
+    return len(stalled)
 
 
 # --- Retention ----------------------------------------------------------------------------------------

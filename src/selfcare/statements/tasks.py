@@ -17,3 +17,9 @@ def generate_statement_later(order_id: int) -> None:
 @lock_task("statements-purge")  # type: ignore[untyped-decorator]
 def purge_expired_statements() -> int:
     return services.purge_expired_statements()
+
+
+@db_periodic_task(crontab(minute="*/5"))  # type: ignore[untyped-decorator]
+@lock_task("statements-requeue")  # type: ignore[untyped-decorator]
+def requeue_stalled_statements() -> int:
+    return services.requeue_stalled_statements()
