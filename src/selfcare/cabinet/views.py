@@ -63,7 +63,10 @@ def _is_htmx(request: HttpRequest) -> bool:
 @never_cache
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    line = _line(request)
+    # The line as a card read in one plain SQL statement: the page runs on every visit and every poll.
+    line = queries.get_home_line(request.user)
+    if line is None:
+        raise Http404
     now_s = int(clock.now().timestamp())
     try:
         live_since = int(request.GET.get("live_since", now_s))
