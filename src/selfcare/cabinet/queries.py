@@ -234,11 +234,17 @@ def get_home(line: Any) -> Home:
     start = day_start(today)
     balance = card.account.balance_minor
     rule = _promised_rule()
+    # The offer's own reads only when it can be offered at all: a balance at or above the rule's
+    # threshold is never eligible, and most subscribers have one. Its spending window (months of
+    # postings) is summed only then.
+    offer_possible = rule.enabled and card.account.kind == "prepaid" and balance < rule.min_balance_minor
     summary = ledger_queries.get_account_summary(
         card.account.ledger_account_id,
         day_start=start,
         month_start=start.replace(day=1),
-        window_start=now - timedelta(days=payments_queries.spend_window_days(rule)),
+        window_start=(now - timedelta(days=payments_queries.spend_window_days(rule)))
+        if offer_possible
+        else None,
         credit_kinds=CREDIT_KINDS,
         not_spending_kinds=NOT_SPENDING_KINDS,
     )
@@ -261,10 +267,8 @@ def get_home(line: Any) -> Home:
         )
         for service in connected
     ]
-    # The offer's own reads only when it can be offered at all: a balance at or above the rule's
-    # threshold is never eligible, and most subscribers have one.
     offer = None
-    if rule.enabled and card.account.kind == "prepaid" and balance < rule.min_balance_minor:
+    if offer_possible:
         offer = payments_queries.promised_offer(
             card, rule=rule, balance_minor=balance, spent_minor=summary.spent_window_minor
         )
