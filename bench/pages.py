@@ -410,6 +410,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             with connection.cursor() as cursor:
                 cursor.execute("SHOW server_version")
                 version = str(cursor.fetchone()[0])
+                # Planner statistics of the freshly loaded tables, as autovacuum keeps them in service
+                # (it may be off on a development server: without them PostgreSQL hashes whole tables).
+                cursor.execute("ANALYZE")
             connections.close_all()
 
             server = start_server(env, args)

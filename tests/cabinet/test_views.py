@@ -679,3 +679,26 @@ def test_every_cabinet_page_renders_in_persian_right_to_left(zones: Any, frozen_
         page = web.get(url)
         assert page.status_code == 200, url
         assert '<html lang="fa" dir="rtl">' in page.content.decode(), url
+
+
+def test_fixed_fragments_follow_the_language_and_the_current_page(zones: Any, frozen_clock: Any) -> None:
+    # Given a subscriber whose home page was already rendered in English (its fixed fragments are
+    # rendered once per process for each language and page)
+    user, _line = make_subscriber(zones)
+    web = signed_in(user)
+    english = text(web.get("/home/"))
+    assert ">Change tariff</a>" in english
+
+    # When the same pages are asked for in Russian, then another cabinet page in English
+    web.cookies["django_language"] = "ru"
+    russian = text(web.get("/home/"))
+    web.cookies["django_language"] = "en"
+    spending = text(web.get("/spending/"))
+    home_again = text(web.get("/home/"))
+
+    # Then each shows its own language, and the cabinet navigation marks the page being shown
+    assert ">Сменить тариф</a>" in russian
+    assert ">Change tariff</a>" not in russian
+    assert 'href="/spending/" aria-current="page">Spending</a>' in spending
+    assert 'href="/spending/" aria-current="page"' not in home_again
+    assert home_again.count(">Change tariff</a>") == 1

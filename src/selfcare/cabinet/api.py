@@ -147,7 +147,7 @@ def home(request: HttpRequest) -> HomeOut:
             None
             if data.black_list is None
             else [
-                BlackListedOut(id=entry.pk, msisdn=entry.msisdn, note=entry.note, created_at=entry.created_at)
+                BlackListedOut(id=entry.id, msisdn=entry.msisdn, note=entry.note, created_at=entry.created_at)
                 for entry in data.black_list
             ]
         ),

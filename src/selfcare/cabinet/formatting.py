@@ -6,9 +6,15 @@ phonenumbers. Templates wrap what these return in <bdi> so it keeps its order in
 
 from __future__ import annotations
 
+import functools
+from datetime import date, datetime
+
 from babel.numbers import format_decimal
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -21,6 +27,19 @@ GB = 1024 * MB
 
 def locale() -> str:
     return (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+
+
+def short_date(value: date | datetime) -> str:
+    """A day as `{{ value|date:"SHORT_DATE_FORMAT" }}` writes it (a moment in the current time zone)."""
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return date_format(value, "SHORT_DATE_FORMAT")
+
+
+def html_sentence(template: str, **values: str) -> SafeString:
+    """A translated sentence whose markup is the translator's, with its values escaped: what
+    `{% blocktranslate with ... %}` renders, built in Python where a page would run it in a loop."""
+    return mark_safe(template % {key: escape(value) for key, value in values.items()})  # noqa: S308
 
 
 def isolate(text: str) -> str:
@@ -37,8 +56,14 @@ def money(amount_minor: int) -> str:
 
 
 def number(value: float | int, *, digits: int = 0) -> str:
+    return _decimal(value, digits, locale())
+
+
+@functools.lru_cache(maxsize=8192)
+def _decimal(value: float | int, digits: int, language: str) -> str:
+    # Pure, and Babel takes about 0.05 ms: remembered per process (a bounded number of them).
     pattern = "#,##0" + ("." + "#" * digits if digits else "")
-    return str(format_decimal(value, format=pattern, locale=locale()))
+    return str(format_decimal(value, format=pattern, locale=language))
 
 
 def msisdn(e164: str) -> str:

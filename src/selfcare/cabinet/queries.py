@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils.functional import Promise
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -88,6 +89,11 @@ def get_subscriber_line(user: Any) -> Any:
     return lines_queries.get_subscriber_line(getattr(user, "msisdn", None) or "")
 
 
+def get_home_line(user: Any) -> lines_queries.LineCard | None:
+    """The signed-in subscriber's line as the home page shows it (one plain SQL statement), or None."""
+    return lines_queries.get_line_card(getattr(user, "msisdn", None) or "")
+
+
 def next_fee_date(fee_minor: int, fee_period: str, *, today: date) -> date | None:
     """The local day the next recurring fee of a product is due (None when it has no fee)."""
     if fee_minor <= 0 or fee_period not in ("daily", "monthly"):
@@ -117,6 +123,29 @@ class BucketView:
     def total_text(self) -> str:
         return formatting.allowance(self.usage_kind, self.amount)
 
+    # What the home page writes of a bucket, composed here rather than by template tags in its loop.
+    @property
+    def title(self) -> str:
+        kind = {"voice": _("Minutes"), "sms": _("SMS")}.get(self.usage_kind) or _("Internet")
+        return " · ".join(part for part in (kind, self.source, self.roaming_zone) if part)
+
+    @property
+    def left_label(self) -> str:
+        return _("%(left)s left of %(total)s") % {"left": self.left_text, "total": self.total_text}
+
+    @property
+    def left_html(self) -> SafeString:
+        return formatting.html_sentence(
+            _("<bdi>%(left)s</bdi> left of <bdi>%(total)s</bdi>"), left=self.left_text, total=self.total_text
+        )
+
+    @property
+    def until_text(self) -> str:
+        if self.until is None:
+            return ""
+        day = formatting.short_date(self.until)
+        return (_("renews %(day)s") if self.renews else _("valid until %(day)s")) % {"day": day}
+
 
 @dataclass(frozen=True)
 class ServiceView:
@@ -128,6 +157,24 @@ class ServiceView:
     fee_period: str
     connected_at: datetime
     next_fee: date | None
+
+    @property
+    def next_fee_text(self) -> str:
+        return next_fee_text(self.next_fee)
+
+
+def next_fee_text(day: date | None) -> str:
+    return _("next fee %(day)s") % {"day": formatting.short_date(day)} if day is not None else ""
+
+
+def _movement_html(movement: ledger_queries.Movement | None) -> SafeString | None:
+    if movement is None:
+        return None
+    return formatting.html_sentence(
+        _("<bdi>%(amount)s</bdi> on <bdi>%(day)s</bdi>"),
+        amount=formatting.money(abs(movement.amount_minor)),
+        day=formatting.short_date(movement.at),
+    )
 
 
 @dataclass
@@ -150,6 +197,18 @@ class Home:
     def promised_eligible(self) -> bool:
         return self.promised is not None and self.promised.eligible
 
+    @property
+    def last_topup_html(self) -> SafeString | None:
+        return _movement_html(self.summary.last_credit)
+
+    @property
+    def last_write_off_html(self) -> SafeString | None:
+        return _movement_html(self.summary.last_debit)
+
+    @property
+    def tariff_next_fee_text(self) -> str:
+        return next_fee_text(self.tariff_next_fee)
+
 
 # The promised-payment rule as the home page shows it: read at most once a minute per process. Staff
 # change it rarely; the promised payment page and the grant itself always read it afresh.
@@ -168,47 +227,53 @@ def _promised_rule() -> Any:
 
 
 def get_home(line: Any) -> Home:
-    """Everything the home screen shows, in at most six queries (the line itself is already read)."""
+    """Everything the home screen shows, in at most five queries (the line itself is already read): a
+    line with its account, customer, balance and tariff (`get_subscriber_line`), or its card
+    (`get_home_line`, what the home page reads)."""
+    card = line if isinstance(line, lines_queries.LineCard) else lines_queries.line_card_of(line)
     now = clock.now()
     today = now.astimezone(operator_tz()).date()
     start = day_start(today)
-    balance = int(line.account.ledger_account.balance_minor)
+    balance = card.account.balance_minor
     rule = _promised_rule()
+    # The offer's own reads only when it can be offered at all: a balance at or above the rule's
+    # threshold is never eligible, and most subscribers have one. Its spending window (months of
+    # postings) is summed only then.
+    offer_possible = rule.enabled and card.account.kind == "prepaid" and balance < rule.min_balance_minor
     summary = ledger_queries.get_account_summary(
-        int(line.account.ledger_account_id),
+        card.account.ledger_account_id,
         day_start=start,
         month_start=start.replace(day=1),
-        window_start=now - timedelta(days=payments_queries.spend_window_days(rule)),
+        window_start=(now - timedelta(days=payments_queries.spend_window_days(rule)))
+        if offer_possible
+        else None,
         credit_kinds=CREDIT_KINDS,
         not_spending_kinds=NOT_SPENDING_KINDS,
     )
     buckets = [
         _bucket_view(bucket)
-        for bucket in usage_queries.list_line_bucket_summaries(line.pk, tariff_id=line.tariff_id, at=now)
+        for bucket in usage_queries.list_line_bucket_summaries(card.pk, tariff_id=card.tariff_id, at=now)
     ]
-    assignments = lines_queries.list_connected_services(line.pk)
+    connected, black_list = lines_queries.get_services_and_black_list(
+        card.pk, black_list_kind=BLACK_LIST_KIND
+    )
     services = [
         ServiceView(
-            id=a.service.pk,
-            code=a.service.code,
-            name=a.service.display_name,
-            kind=a.service.kind,
-            fee_minor=a.service.fee_minor,
-            fee_period=a.service.fee_period,
-            connected_at=a.connected_at,
-            next_fee=next_fee_date(a.service.fee_minor, a.service.fee_period, today=today),
+            id=service.service_id,
+            code=service.code,
+            name=pick_translation(service.name),
+            kind=service.kind,
+            fee_minor=service.fee_minor,
+            fee_period=service.fee_period,
+            connected_at=service.connected_at,
+            next_fee=next_fee_date(service.fee_minor, service.fee_period, today=today),
         )
-        for a in assignments
+        for service in connected
     ]
-    black_list = (
-        lines_queries.list_black_list(line.pk) if any(s.kind == BLACK_LIST_KIND for s in services) else None
-    )
-    # The offer's own reads only when it can be offered at all: a balance at or above the rule's
-    # threshold is never eligible, and most subscribers have one.
     offer = None
-    if rule.enabled and line.account.kind == "prepaid" and balance < rule.min_balance_minor:
+    if offer_possible:
         offer = payments_queries.promised_offer(
-            line, rule=rule, balance_minor=balance, spent_minor=summary.spent_window_minor
+            card, rule=rule, balance_minor=balance, spent_minor=summary.spent_window_minor
         )
     return Home(
         line=line,
@@ -217,7 +282,7 @@ def get_home(line: Any) -> Home:
         buckets=buckets,
         services=services,
         black_list=black_list,
-        tariff_next_fee=next_fee_date(line.tariff.fee_minor, line.tariff.fee_period, today=today),
+        tariff_next_fee=next_fee_date(card.tariff.fee_minor, card.tariff.fee_period, today=today),
         promised=offer,
         promised_rule=rule,
     )

@@ -255,12 +255,13 @@ def get_account_summary(
     *,
     day_start: datetime,
     month_start: datetime,
-    window_start: datetime,
+    window_start: datetime | None,
     credit_kinds: Iterable[str],
     not_spending_kinds: Iterable[str] = (),
 ) -> AccountSummary:
     """Spending since three instants (negative postings, leaving out `not_spending_kinds`), the latest
     posting of one of `credit_kinds` into the account and the latest spending posting: one query.
+    Without `window_start`, `spent_window_minor` is 0 and the sums read only since the month began.
 
     Every part reads the (account, created_at, id) index: the sums one range of it, the latest
     movements a backward scan that stops at the first match. Plain SQL because this runs on every
@@ -270,7 +271,9 @@ def get_account_summary(
     credits = list(credit_kinds)
     adapt = connection.ops.adapt_datetimefield_value
     posting, txn = Posting._meta.db_table, Transaction._meta.db_table
-    earliest = min(day_start, month_start, window_start)
+    # No window (spent_window_minor 0): the sums read no further back than the month or the day.
+    window = window_start if window_start is not None else max(day_start, month_start)
+    earliest = min(day_start, month_start, window)
     not_spending = f"t.kind NOT IN ({_in_placeholders(excluded)})" if excluded else "1 = 1"
     sql = (
         # One row of sums, then at most one row for each latest movement, told apart by the tag.
@@ -292,7 +295,7 @@ def get_account_summary(
     params: list[Any] = [
         adapt(day_start),
         adapt(month_start),
-        adapt(window_start),
+        adapt(window),
         account_id,
         adapt(earliest),
         *excluded,
@@ -313,7 +316,7 @@ def get_account_summary(
     return AccountSummary(
         spent_today_minor=-sums[0],
         spent_month_minor=-sums[1],
-        spent_window_minor=-sums[2],
+        spent_window_minor=-sums[2] if window_start is not None else 0,
         last_credit=latest.get("c"),
         last_debit=latest.get("d"),
     )

@@ -9,6 +9,7 @@ from django import template
 from django.urls import get_script_prefix, reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from selfcare.cabinet import formatting
@@ -87,3 +88,39 @@ def _urls(prefix: str) -> dict[str, str]:
 def cabinet_urls() -> dict[str, str]:
     """The cabinet's fixed URLs, reversed once per process (the home page links to a dozen of them)."""
     return _urls(get_script_prefix())
+
+
+# --- Fixed fragments --------------------------------------------------------------------------------------
+
+FROZEN_MAX_VARIANTS = 64
+
+
+class FrozenNode(template.Node):
+    """Renders its content once per process for each language and each combination of the values it is
+    keyed on, then repeats it: for the fixed parts of a page (buttons, navigation, headings) that the
+    home page would otherwise rebuild from a dozen translation and URL tags on every request and poll.
+    Whatever the content shows must come from the language, settings, fixed URLs or the key values."""
+
+    def __init__(self, nodelist: template.NodeList, keys: list[Any]) -> None:
+        self.nodelist = nodelist
+        self.keys = keys
+        self.rendered: dict[tuple[Any, ...], SafeString] = {}
+
+    def render(self, context: template.Context) -> str:
+        key = (get_language(), *(str(k.resolve(context)) for k in self.keys))
+        found = self.rendered.get(key)
+        if found is None:
+            found = mark_safe(self.nodelist.render(context))  # noqa: S308 - rendered by the template engine
+            if len(self.rendered) >= FROZEN_MAX_VARIANTS:
+                self.rendered.clear()
+            self.rendered[key] = found
+        return found
+
+
+@register.tag
+def frozen(parser: template.base.Parser, token: template.base.Token) -> FrozenNode:
+    """`{% frozen home.low_balance help_url %}...{% endfrozen %}`: see FrozenNode."""
+    keys = [parser.compile_filter(bit) for bit in token.split_contents()[1:]]
+    nodelist = parser.parse(("endfrozen",))
+    parser.delete_first_token()
+    return FrozenNode(nodelist, keys)
