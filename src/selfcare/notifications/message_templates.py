@@ -58,6 +58,11 @@ MESSAGE_TEXTS: dict[str, str] = {
     "support.answered": gettext_noop(
         "%(operator)s: we have answered your request. Read the answer under Help in your account."
     ),
+    # To a company's admins (companies.services.notify_admins_of_quota).
+    "companies.quota_warning": gettext_noop(
+        "%(operator)s: line %(number)s has spent %(percent)s%% of its monthly quota of %(quota)s. "
+        "At 100%% its paid outgoing usage stops until next month."
+    ),
 }
 
 # The templates a subscriber may switch off, by kind (notifications.models.SmsKind). Every template not
