@@ -14,18 +14,20 @@ import pytest
 
 from selfcare.billing import services as billing
 from selfcare.catalog.models import FeePeriod
-from selfcare.companies.models import Company, Membership, Role
-from selfcare.identity.models import AuditEvent, User
+from selfcare.companies.models import Membership, Role
+from selfcare.identity.models import AuditEvent
 from selfcare.kit import clock
 from selfcare.ledger.queries import get_balance_minor, verify_ledger
 from selfcare.lines import queries, services
 from selfcare.lines.errors import InvalidQuota
-from selfcare.lines.models import AccountKind, LineQuota
+from selfcare.lines.models import LineQuota
 from selfcare.notifications.models import OutboundSms
 from selfcare.notifications.services import list_recent_console_messages
 from selfcare.usage.models import Bucket, UsageRecord
 from selfcare.usage.services import rate_batch
-from tests.factories import TEST_ACTOR, fund, make_account, make_customer, make_line, make_region, make_tariff
+from tests.concurrency import run_in_threads
+from tests.factories import TEST_ACTOR, fund, make_line, make_tariff
+from tests.lines.factories import make_company
 from tests.usage.factories import make_bundle_tariff, make_numbering, make_payg_tariff, usage
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,35 +41,6 @@ OWN = "+79001112233"
 @pytest.fixture
 def zones(db):
     return make_numbering()
-
-
-def make_company(*, admins: int = 1, credit_limit_minor: int = 100_000) -> Company:
-    customer = make_customer(name="Romashka LLC", kind="organization")
-    account = make_account(
-        customer=customer, kind=AccountKind.POSTPAID, credit_limit_minor=credit_limit_minor
-    )
-    company = Company.objects.create(
-        customer=customer,
-        account=account,
-        region=make_region(),
-        name="Romashka LLC",
-        tax_id="7707083893",
-        legal_address="Moscow, Tverskaya 1",
-        contact_name="Anna Admin",
-        contact_phone="+79005550000",
-        contact_email="anna@example.com",
-        created_at=clock.now(),
-    )
-    for index in range(admins):
-        user = User.objects.create(
-            username=f"admin-{company.pk}-{index}",
-            msisdn=f"+7900555{company.pk % 100:02d}{index:02d}",
-            language="en",
-        )
-        Membership.objects.create(company=company, user=user, role=Role.ADMIN, created_at=clock.now())
-    viewer = User.objects.create(username=f"viewer-{company.pk}", msisdn=f"+7900666{company.pk % 10_000:04d}")
-    Membership.objects.create(company=company, user=viewer, role=Role.VIEWER, created_at=clock.now())
-    return company
 
 
 def call(line, moment: datetime, *, seconds: int = 60, to: str = OFF_NET, kind: str = "voice_out"):
@@ -348,3 +321,38 @@ def test_the_hook_runs_only_after_commit_and_a_failing_hook_does_not_undo_the_ch
 
     assert calls == [(line.pk, 83)]
     assert spent(line, MARCH) == 250
+
+
+# --- Concurrency ------------------------------------------------------------------------------------
+
+
+def test_threads_rating_the_same_line_near_its_quota_never_exceed_it(company_line):
+    company, line = company_line
+    with clock.frozen(MARCH):
+        # Given a quota of 10.00 with 5.00 spent
+        services.set_line_quota(line, limit_minor=1_000, actor=TEST_ACTOR)
+        rate(call(line, MARCH - timedelta(hours=2)), call(line, MARCH - timedelta(hours=1)))
+    balance = get_balance_minor(company.account.ledger_account_id)
+
+    # When four systems each push two more one-minute calls (2.50 each) of the line at the same moment
+    def work(index: int) -> list[tuple[str, str, int]]:
+        with clock.frozen(MARCH):
+            return rate(
+                *(
+                    usage(line.msisdn, "voice_out", MARCH - timedelta(minutes=50 - i, seconds=index),
+                          record_id=f"t{index}-{i}", duration_s=60, counterparty=OFF_NET)
+                    for i in range(2)
+                )
+            )  # fmt: skip
+
+    results = run_in_threads(4, work, exceptions_as_results=True)
+
+    # Then exactly two of the eight calls passed, the quota is spent to the unit, and one notice went out
+    assert all(isinstance(result, list) for result in results), results
+    outcomes = [outcome for result in results for outcome in result]
+    assert outcomes.count(("accepted", "", 250)) == 2
+    assert outcomes.count(("rejected", "quota_exceeded", 0)) == 6
+    assert spent(line, MARCH) == 1_000
+    assert get_balance_minor(company.account.ledger_account_id) == balance - 500
+    assert len(quota_notices()) == 1
+    assert verify_ledger().ok
