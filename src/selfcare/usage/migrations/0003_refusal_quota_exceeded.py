@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('usage', '0002_record_constraints_for_bulk_writes'),
+        ("usage", "0002_record_constraints_for_bulk_writes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='usagerecord',
-            name='refusal_reason',
-            field=models.CharField(blank=True, choices=[('line_blocked', 'The line is blocked'), ('black_listed', "The caller is on the line's black list"), ('insufficient_funds', 'Not enough money on the balance'), ('no_rate', 'The tariff has no price for this usage'), ('quota_exceeded', "The line's monthly spending quota is reached")], max_length=20, verbose_name='refusal reason'),
+            model_name="usagerecord",
+            name="refusal_reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("line_blocked", "The line is blocked"),
+                    ("black_listed", "The caller is on the line's black list"),
+                    ("insufficient_funds", "Not enough money on the balance"),
+                    ("no_rate", "The tariff has no price for this usage"),
+                    ("quota_exceeded", "The line's monthly spending quota is reached"),
+                ],
+                max_length=20,
+                verbose_name="refusal reason",
+            ),
         ),
     ]
