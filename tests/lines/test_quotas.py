@@ -1,4 +1,4 @@
-"""Monthly spending quotas per line (docs/companies.md, "Quotas").
+"""Monthly spending quotas per line (docs/usage.md, "Quotas").
 
 A line's spend this month is what the ledger charged for its usage, fees and services; the services
 that post those charges raise the line's counter in the same transaction. At 80 % of the quota the
@@ -136,7 +136,7 @@ def test_the_admins_are_told_once_a_month_when_the_line_reaches_80_percent(compa
     assert quota_notices() == [admin_number]
     assert texts_to(admin_number) == [
         f"Selfcare Mobile: line {line.msisdn} has spent 83% of its monthly quota of RUB12.00. "
-        "At 100% its paid outgoing usage stops until next month."
+        "Once the quota is spent, its paid outgoing usage stops until next month."
     ]
     notice = AuditEvent.objects.get(action="company.quota_notice")
     assert notice.after == {"percent": 83, "admins_notified": 1}

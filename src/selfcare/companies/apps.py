@@ -8,7 +8,7 @@ class CompaniesConfig(AppConfig):
 
     def ready(self) -> None:
         # Quotas: lines marks a line's 80 % notice and calls this after the charge's commit (an explicit
-        # hook, not a Django signal; docs/companies.md "Quotas"). Lines cannot import companies:
+        # hook, not a Django signal; docs/usage.md "Quotas"). Lines cannot import companies:
         # companies depends on lines.
         from selfcare.companies import services
         from selfcare.lines import services as lines_services

@@ -16,7 +16,7 @@ from selfcare.notifications.services import queue_sms
 if TYPE_CHECKING:
     from selfcare.lines.models import Line
 
-# --- Quotas: the 80 % notice to a company's admins (docs/companies.md, "Quotas") ----------------------
+# --- Quotas: the 80 % notice to a company's admins (docs/usage.md, "Quotas") ----------------------
 # Registered in CompaniesConfig.ready() with lines.services.on_quota_threshold: the lines domain marks
 # the notice as sent (once per line and month) in the charge's transaction and calls this after commit.
 

@@ -86,8 +86,8 @@ class LineAdminForm(forms.ModelForm[Line]):
         required=False,
         min_value=0,
         help_text=_(
-            "Empty: no quota. The company's admins are told when the line has spent 80 percent of it; "
-            "at the full quota its paid outgoing usage stops until the next month or a higher quota."
+            "Empty: no quota. The company's admins are told when the line nears it; once it is spent, "
+            "the line's paid outgoing usage stops until the next month or a higher quota."
         ),
     )
 

@@ -550,7 +550,7 @@ def purge_black_lists(*, service_ids: set[int], older_than: datetime, actor: str
     return deleted
 
 
-# --- Quotas (docs/companies.md, "Quotas") ---------------------------------------------------------------
+# --- Quotas (docs/usage.md, "Quotas") ---------------------------------------------------------------
 # A line's monthly spending quota is checked by the rating engine against the line's spend counter
 # (LineQuota.spent_minor), which the services that charge the ledger for a line keep up to date in
 # their own transaction: the usage engine, the billing fee job and billing's product changes.

@@ -61,7 +61,7 @@ MESSAGE_TEXTS: dict[str, str] = {
     # To a company's admins (companies.services.notify_admins_of_quota).
     "companies.quota_warning": gettext_noop(
         "%(operator)s: line %(number)s has spent %(percent)s%% of its monthly quota of %(quota)s. "
-        "At 100%% its paid outgoing usage stops until next month."
+        "Once the quota is spent, its paid outgoing usage stops until next month."
     ),
 }
 
