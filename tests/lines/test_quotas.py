@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from selfcare.billing import changes
 from selfcare.billing import services as billing
-from selfcare.catalog.models import FeePeriod
+from selfcare.catalog.models import FeePeriod, Service
 from selfcare.companies.models import Membership, Role
 from selfcare.identity.models import AuditEvent
 from selfcare.kit import clock
@@ -26,7 +27,7 @@ from selfcare.notifications.services import list_recent_console_messages
 from selfcare.usage.models import Bucket, UsageRecord
 from selfcare.usage.services import rate_batch
 from tests.concurrency import run_in_threads
-from tests.factories import TEST_ACTOR, fund, make_line, make_tariff
+from tests.factories import TEST_ACTOR, fund, make_line, make_service, make_tariff
 from tests.lines.factories import make_company
 from tests.usage.factories import make_bundle_tariff, make_numbering, make_payg_tariff, usage
 
@@ -356,3 +357,33 @@ def test_threads_rating_the_same_line_near_its_quota_never_exceed_it(company_lin
     assert get_balance_minor(company.account.ledger_account_id) == balance - 500
     assert len(quota_notices()) == 1
     assert verify_ledger().ok
+
+
+def test_a_paid_service_connection_counts_toward_the_quota(company_line):
+    company, line = company_line
+    with clock.frozen(MARCH):
+        services.set_line_quota(line, limit_minor=2_000, actor=TEST_ACTOR)
+        balance = get_balance_minor(company.account.ledger_account_id)
+
+        # When a service with a connection fee of 15.00 is connected to the line
+        changes.connect_service(
+            line, service=make_service(connect_fee_minor=1_500), actor=TEST_ACTOR, idempotency_key="connect-1"
+        )
+        # And the same request is replayed
+        changes.connect_service(
+            line,
+            service=Service.objects.get(connect_fee_minor=1_500),
+            actor=TEST_ACTOR,
+            idempotency_key="connect-1",
+        )
+
+    # Then the fee is the line's spend, once; two calls of 2.50 reach the quota of 20.00, a third is refused
+    assert get_balance_minor(company.account.ledger_account_id) == balance - 1_500
+    assert spent(line, MARCH) == 1_500
+    with clock.frozen(MARCH):
+        assert rate(*(call(line, MARCH - timedelta(minutes=30 - i)) for i in range(3))) == [
+            ("accepted", "", 250),
+            ("accepted", "", 250),
+            ("rejected", "quota_exceeded", 0),
+        ]
+    assert spent(line, MARCH) == 2_000
