@@ -791,6 +791,7 @@ def _charge(
     for charge, txn in zip(charges, posted, strict=False):
         charge.ledger_transaction_id = txn.pk
     FeeCharge.objects.bulk_create(charges)
+    lines_services.record_line_spend({line.pk: quote.total_minor}, at=now)
     return [int(txn.pk) for txn in posted[len(charges) :]]
 
 

@@ -337,6 +337,7 @@ def _bill_lines(
     result = BillingResult()
     pending: list[FeeCharge] = []
     allowances = _Allowances()
+    spent: dict[int, int] = {}
     for row in rows:
         _bill_line(
             row,
@@ -348,12 +349,15 @@ def _bill_lines(
             result=result,
             pending=pending,
             allowances=allowances,
+            spent=spent,
         )
         result.lines += 1
         if after_line is not None:
             after_line(done + result.lines)
     FeeCharge.objects.bulk_create(pending, batch_size=500)
     allowances.apply(actor=actor)
+    # Fees count toward the lines' monthly quotas (they are never refused by one).
+    lines_services.record_line_spend(spent, at=clock.now())
     return result
 
 
@@ -384,6 +388,7 @@ def _bill_line(
     result: BillingResult,
     pending: list[FeeCharge],
     allowances: _Allowances,
+    spent: dict[int, int] | None = None,
 ) -> None:
     """Bill one line; its new FeeCharge rows are appended to `pending` for the caller to insert."""
     now = clock.now()
@@ -443,6 +448,8 @@ def _bill_line(
         if debt:
             allowances.paid_msisdns.add(row.msisdn)
         paid = sum(c.amount_minor for c in group)
+        if spent is not None:
+            spent[row.id] = spent.get(row.id, 0) + paid
         result.charged += len(group)
         result.charged_minor += paid
         balance = ledger_queries.get_balance_minor(row.ledger_account_id)

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from django.conf import settings
@@ -58,12 +58,16 @@ from selfcare.identity.services import (
 )
 from selfcare.kit import clock
 from selfcare.kit.errors import BusinessError
+from selfcare.kit.money import format_money
 from selfcare.kit.signing import keyed_hash
 from selfcare.kit.tax_id import InvalidTaxId as InvalidTaxIdText
 from selfcare.kit.tax_id import normalize_tax_id
 from selfcare.lines import queries as lines_queries
 from selfcare.lines import services as lines
 from selfcare.notifications.services import queue_sms
+
+if TYPE_CHECKING:
+    from selfcare.lines.models import Line
 
 log = structlog.get_logger(__name__)
 
@@ -576,3 +580,61 @@ def accept_invitation(token: str, *, password: str, client: Client) -> Membershi
             user_agent=client.user_agent,
         )
     return membership
+
+
+# --- Quotas: the 80 % notice to a company's admins (docs/usage.md, "Quotas") ----------------------
+# Registered in CompaniesConfig.ready() with lines.services.on_quota_threshold: the lines domain marks
+# the notice as sent (once per line and month) in the charge's transaction and calls this after commit.
+
+QUOTA_ACTOR = "system:quotas"
+
+
+def notify_admins_of_quota(line: Line, *, percent: int, actor: str = QUOTA_ACTOR) -> int:
+    """SMS every admin of the company that owns `line` (a lines.Line) that the line has spent
+    `percent` % of its monthly quota; returns how many were queued. A line outside any company, or a
+    company without admins with a phone number, notifies nobody (an audit row still says so)."""
+    quota = lines_queries.get_line_quota(line.pk)
+    admins = list(
+        Membership.objects.filter(company__account_id=line.account_id, role=Role.ADMIN)
+        .select_related("user", "company__customer")
+        .order_by("pk")
+    )
+    sent = 0
+    with transaction.atomic():
+        for membership in admins:
+            msisdn = getattr(membership.user, "msisdn", None)
+            if not msisdn:
+                continue
+            language = getattr(membership.user, "language", "") or membership.company.customer.language
+            queue_sms(
+                msisdn,
+                template="companies.quota_warning",
+                params={
+                    "number": line.msisdn,
+                    "percent": str(percent),
+                    "quota": format_money(
+                        quota.limit_minor if quota is not None and quota.limit_minor is not None else 0,
+                        settings.SELFCARE_CURRENCY,
+                        language,
+                    ),
+                },
+                language=language,
+                actor=actor,
+            )
+            sent += 1
+        record_audit(
+            actor,
+            "company.quota_notice",
+            subject_type="line",
+            subject_id=line.pk,
+            after={"percent": percent, "admins_notified": sent},
+        )
+    return sent
+
+
+def notify_quota_threshold(line_id: int, percent: int) -> None:
+    """The lines.services.on_quota_threshold hook: the line reached `percent` % of its quota."""
+    notify_admins_of_quota(lines_queries.get_line(line_id), percent=percent)
+
+
+# --- end of quotas ---------------------------------------------------------------------------------------

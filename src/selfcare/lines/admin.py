@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -11,8 +12,17 @@ from django.utils.translation import gettext_lazy as _
 
 from selfcare.backoffice.auditing import AuditedModelAdmin
 from selfcare.identity.services import actor_of
-from selfcare.lines import services
-from selfcare.lines.models import Account, Customer, Line, LineStatus, ServiceAssignment, TariffAssignment
+from selfcare.kit import clock
+from selfcare.lines import queries, services
+from selfcare.lines.models import (
+    Account,
+    Customer,
+    Line,
+    LineQuota,
+    LineStatus,
+    ServiceAssignment,
+    TariffAssignment,
+)
 
 
 @admin.register(Customer)
@@ -68,8 +78,33 @@ class ServiceAssignmentInline(TariffAssignmentInline):
     readonly_fields = fields
 
 
+class LineAdminForm(forms.ModelForm[Line]):
+    """The line, plus its monthly quota: not a column of the line, set through services.set_line_quota."""
+
+    quota_limit_minor = forms.IntegerField(
+        label=_("monthly quota (minor units)"),
+        required=False,
+        min_value=0,
+        help_text=_(
+            "Empty: no quota. The company's admins are told when the line nears it; once it is spent, "
+            "the line's paid outgoing usage stops until the next month or a higher quota."
+        ),
+    )
+
+    class Meta:
+        model = Line
+        fields = ("region", "holder_name")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            quota = queries.get_line_quota(self.instance.pk)
+            self.fields["quota_limit_minor"].initial = quota.limit_minor if quota is not None else None
+
+
 @admin.register(Line)
 class LineAdmin(AuditedModelAdmin):
+    form = LineAdminForm
     list_display = ("msisdn", "status", "tariff", "account", "region", "holder_name", "activated_at")
     list_filter = ("status", "tariff", "region")
     search_fields = ("=msisdn", "=iccid", "holder_name", "account__number")
@@ -84,6 +119,7 @@ class LineAdmin(AuditedModelAdmin):
         "status_before_block",
         "status_changed_at",
         "activated_at",
+        "quota_spent",
     )
     exclude = ("puk_hash",)
     inlines = [TariffAssignmentInline, ServiceAssignmentInline]
@@ -95,6 +131,19 @@ class LineAdmin(AuditedModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description=_("spent this month (minor units)"))
+    def quota_spent(self, obj: Line) -> int:
+        quota = queries.get_line_quota(obj.pk) if obj.pk else None
+        return 0 if quota is None else quota.spent_in(LineQuota.month_of(clock.now()))
+
+    def save_model(self, request: HttpRequest, obj: Line, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if "quota_limit_minor" in form.changed_data:
+            # The service locks the line, keeps the spend counter and writes its own audit row.
+            services.set_line_quota(
+                obj, limit_minor=form.cleaned_data["quota_limit_minor"], actor=actor_of(request.user)
+            )
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet[Line], search_term: str) -> Any:
         # Staff type numbers as people say them; search by the normalised E.164 form too.

@@ -102,3 +102,8 @@ class BlackListOwnNumber(ValidationFailed):
 class BlackListEntryNotFound(NotFound):
     code = "black_list_entry_not_found"
     default_message = _("This number is not on your black list.")
+
+
+class InvalidQuota(ValidationFailed):
+    code = "invalid_quota"
+    default_message = _("A quota is an amount of zero or more, or empty for no quota.")

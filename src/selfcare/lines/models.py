@@ -7,6 +7,10 @@ A line's current tariff is kept on the line for fast reads; the assignments are 
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -174,3 +178,48 @@ class BlackListEntry(models.Model):
 
     def __str__(self) -> str:
         return self.msisdn
+
+
+class LineQuota(models.Model):
+    """A line's monthly spending quota and the counter of what the line spent this month.
+
+    `spent_minor` is what the ledger charged the line's account for the line's usage, fees and
+    services in the local calendar month starting on `month` (SELFCARE's TIME_ZONE). The services
+    that post those charges add to it in the same database transaction (`services.record_line_spend`),
+    so rating checks a quota by reading one row, never by summing postings. A row exists for every
+    line that was charged something or had a quota set; `limit_minor` None means no quota. A counter
+    of an earlier month reads as 0 and restarts at the first charge of the new month.
+    """
+
+    line = models.OneToOneField(
+        Line, on_delete=models.CASCADE, primary_key=True, related_name="quota", verbose_name=_("line")
+    )
+    limit_minor = models.BigIntegerField(
+        _("monthly quota (minor units)"), null=True, blank=True, help_text=_("Empty: no quota.")
+    )
+    month = models.DateField(_("month of the counter"))
+    spent_minor = models.BigIntegerField(_("spent this month (minor units)"), default=0)
+    # The month whose 80 percent notice was sent: at most one notice per line and month.
+    alerted_month = models.DateField(_("quota notice sent for the month"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("line quota")
+        verbose_name_plural = _("line quotas")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(limit_minor__isnull=True) | models.Q(limit_minor__gte=0),
+                name="lines_quota_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line_id}: {self.spent_minor}/{self.limit_minor}"
+
+    @staticmethod
+    def month_of(moment: datetime) -> date:
+        """The first day of the operator's local calendar month containing `moment`."""
+        return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).date().replace(day=1)
+
+    def spent_in(self, month: date) -> int:
+        """What the counter says for `month` (0 when it still counts an earlier month)."""
+        return self.spent_minor if self.month == month else 0

@@ -18,6 +18,7 @@ from selfcare.lines.models import (
     BlackListEntry,
     Customer,
     Line,
+    LineQuota,
     LineStatus,
     ServiceAssignment,
     TariffAssignment,
@@ -165,6 +166,29 @@ def is_call_screened(*, caller: str, callee: str, at: datetime, black_list_kind:
 
 
 # --- Bulk reads for the rating engine (usage.services.rate_batch) -----------------------------------
+
+
+def get_quota_rooms(line_ids: Iterable[int], *, at: datetime) -> dict[int, int]:
+    """line id → what it may still spend in the local month of `at` under its quota (negative when
+    fees took it past the quota), for those of these lines that have a quota. One query on the quota
+    table's primary key; the rating engine calls it after locking the lines' ledger accounts, so the
+    counters it reads cannot change before its own charges are added."""
+    ids = list(set(line_ids))
+    month = LineQuota.month_of(at)
+    rooms: dict[int, int] = {}
+    for start in range(0, len(ids), _CHUNK):
+        rows = LineQuota.objects.filter(
+            line_id__in=_one_of(ids[start : start + _CHUNK], "bigint"), limit_minor__isnull=False
+        ).values_list("line_id", "limit_minor", "month", "spent_minor")
+        for line_id, limit, counted_month, spent in rows:
+            if limit is not None:
+                rooms[line_id] = limit - (spent if counted_month == month else 0)
+    return rooms
+
+
+def get_line_quota(line_id: int) -> LineQuota | None:
+    """The line's quota and spend counter row (None before anything was charged or set)."""
+    return LineQuota.objects.filter(line_id=line_id).first()
 
 
 def get_lines_for_rating(msisdns: Iterable[str]) -> list[tuple[int, str, int, int, str, datetime]]:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import datetime
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
+import structlog
 from django.conf import settings
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from selfcare.identity.services import record_audit
 from selfcare.kit import clock
@@ -27,6 +29,7 @@ from selfcare.lines.errors import (
     BlackListFull,
     BlackListOwnNumber,
     InvalidNumber,
+    InvalidQuota,
     LineInDebt,
     LineNotBlockedBySubscriber,
     LineTerminated,
@@ -48,11 +51,14 @@ from selfcare.lines.models import (
     Customer,
     CustomerKind,
     Line,
+    LineQuota,
     LineStatus,
     ServiceAssignment,
     TariffAssignment,
 )
 from selfcare.notifications.services import queue_sms
+
+log = structlog.get_logger(__name__)
 
 if TYPE_CHECKING:
     from selfcare.catalog.models import Region, Service, Tariff
@@ -583,3 +589,161 @@ def purge_black_lists(*, service_ids: set[int], older_than: datetime, actor: str
                 after={"entries": deleted, "lines": lines[:1000], "older_than": older_than.isoformat()},
             )
     return deleted
+
+
+# --- Quotas (docs/usage.md, "Quotas") ---------------------------------------------------------------
+# A line's monthly spending quota is checked by the rating engine against the line's spend counter
+# (LineQuota.spent_minor), which the services that charge the ledger for a line keep up to date in
+# their own transaction: the usage engine, the billing fee job and billing's product changes.
+
+QUOTA_NOTICE_PERCENT = 80
+
+QuotaHook = Callable[[int, int], None]
+_quota_hooks: list[QuotaHook] = []
+
+
+def on_quota_threshold(hook: QuotaHook) -> Callable[[], None]:
+    """Call `hook(line_id, percent)` after the commit of a charge that took a line with a quota to
+    80 % of it or more, once per line and local calendar month; returns a function that unregisters it.
+
+    How the companies domain tells a company's admins without lines knowing companies (companies
+    registers its callback in its AppConfig.ready()). The hook runs after the commit, outside any
+    transaction; a rolled-back charge calls nothing; a hook that fails is logged and does not stop
+    the others (the money and the "notice sent" mark are committed by then).
+    """
+    if hook not in _quota_hooks:
+        _quota_hooks.append(hook)
+
+    def unregister() -> None:
+        if hook in _quota_hooks:
+            _quota_hooks.remove(hook)
+
+    return unregister
+
+
+def _call_quota_hooks(crossed: list[tuple[int, int]]) -> None:
+    for hook in list(_quota_hooks):
+        for line_id, percent in crossed:
+            try:
+                hook(line_id, percent)
+            except Exception:  # the charge is committed; a reaction to it must not turn into an error
+                log.exception(
+                    "lines.quota_hook_failed", hook=getattr(hook, "__qualname__", str(hook)), line=line_id
+                )
+
+
+def set_line_quota(line: Line, *, limit_minor: int | None, actor: str) -> LineQuota:
+    """Set the line's monthly spending quota (`None`: no quota); audited.
+
+    The quota applies to this month's spend at once: lowering it below what the line has spent bars
+    its chargeable outgoing usage now, raising it lifts the bar. The 80 % notice is not sent here but
+    by the next charge (and only if this month's notice has not gone yet).
+    """
+    if limit_minor is not None and (isinstance(limit_minor, bool) or limit_minor < 0):
+        raise InvalidQuota()
+    now = clock.now()
+    with transaction.atomic():
+        locked = _lock_line(line)
+        # The rating engine may create the row concurrently: insert-or-ignore, then lock it.
+        LineQuota.objects.bulk_create(
+            [LineQuota(line_id=locked.pk, month=LineQuota.month_of(now), spent_minor=0)],
+            ignore_conflicts=True,
+        )
+        quota = LineQuota.objects.select_for_update().get(line_id=locked.pk)
+        before = quota.limit_minor
+        if before == limit_minor:
+            return quota
+        quota.limit_minor = limit_minor
+        quota.save(update_fields=["limit_minor"])
+        record_audit(
+            actor,
+            "line.quota",
+            subject_type="line",
+            subject_id=locked.pk,
+            before={"limit_minor": before},
+            after={"limit_minor": limit_minor, "spent_minor": quota.spent_in(LineQuota.month_of(now))},
+        )
+    return quota
+
+
+def record_line_spend(
+    spend: Mapping[int, int], *, at: datetime, quota_lines: Iterable[int] | None = None
+) -> list[tuple[int, int]]:
+    """Add what the ledger has just charged for each line (line id → minor units) to the lines'
+    spend counters of the local month of `at`; returns the (line id, percent) whose 80 % notice this
+    charge sends.
+
+    Called by the services that post a line's charges, inside their transaction and under the lock
+    of the line's ledger account (the usage engine, the fee job, product changes): no audit row of
+    its own, the charge's is the record. One upsert for all the lines, and one conditional update
+    marks the lines that reached 80 % of their quota this month and were not noticed yet (so the
+    notice goes once per month, whatever the concurrency). `quota_lines`, when the caller knows
+    them, limits that update to the lines that have a quota.
+    """
+    amounts = [(line_id, amount) for line_id, amount in spend.items() if amount]
+    if not amounts:
+        return []
+    month = LineQuota.month_of(at)
+    with transaction.atomic():
+        _upsert_spend(amounts, month)
+        candidates = (
+            [line_id for line_id, _ in amounts]
+            if quota_lines is None
+            else sorted(set(quota_lines) & {line_id for line_id, _ in amounts})
+        )
+        crossed = _mark_quota_notices(candidates, month) if candidates else []
+        if crossed and _quota_hooks:
+            transaction.on_commit(lambda: _call_quota_hooks(crossed))
+    return crossed
+
+
+def _quota_table() -> str:
+    return connection.ops.quote_name(LineQuota._meta.db_table)
+
+
+def _upsert_spend(amounts: list[tuple[int, int]], month: date) -> None:
+    table = _quota_table()
+    # A counter of an earlier month restarts; one of a later month (a worker's clock behind) keeps it.
+    on_conflict = (
+        "ON CONFLICT (line_id) DO UPDATE SET "
+        f"spent_minor = CASE WHEN {table}.month >= excluded.month "
+        f"THEN {table}.spent_minor + excluded.spent_minor ELSE excluded.spent_minor END, "
+        f"month = CASE WHEN {table}.month >= excluded.month THEN {table}.month ELSE excluded.month END"
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} (line_id, month, spent_minor) "  # noqa: S608
+                "SELECT v.line_id, %s::date, v.amount FROM unnest(%s::bigint[], %s::bigint[]) "
+                f"AS v(line_id, amount) {on_conflict}",
+                [month, [line_id for line_id, _ in amounts], [amount for _, amount in amounts]],
+            )
+        else:
+            stored = month.isoformat()
+            cursor.executemany(
+                f"INSERT INTO {table} (line_id, month, spent_minor) VALUES (%s, %s, %s) {on_conflict}",  # noqa: S608
+                [(line_id, stored, amount) for line_id, amount in amounts],
+            )
+
+
+def _mark_quota_notices(line_ids: list[int], month: date) -> list[tuple[int, int]]:
+    table = _quota_table()
+    stored: Any = month if connection.vendor == "postgresql" else month.isoformat()
+    crossed: list[tuple[int, int]] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(line_ids), 5_000):
+            chunk = line_ids[start : start + 5_000]
+            params: list[Any]
+            if connection.vendor == "postgresql":
+                condition, params = "line_id = ANY(%s)", [chunk]
+            else:
+                condition, params = f"line_id IN ({', '.join(['%s'] * len(chunk))})", list(chunk)
+            cursor.execute(
+                f"UPDATE {table} SET alerted_month = %s WHERE {condition} "  # noqa: S608
+                "AND limit_minor > 0 AND month = %s AND spent_minor * 100 >= limit_minor * %s "
+                "AND (alerted_month IS NULL OR alerted_month <> %s) "
+                "RETURNING line_id, spent_minor, limit_minor",
+                [stored, *params, stored, QUOTA_NOTICE_PERCENT, stored],
+            )
+            crossed.extend((line_id, spent * 100 // limit) for line_id, spent, limit in cursor.fetchall())
+    return sorted(crossed)

@@ -67,6 +67,11 @@ MESSAGE_TEXTS: dict[str, str] = {
     "companies.invitation": gettext_noop(
         "%(operator)s: you are invited to the corporate cabinet of %(company)s. Set your password: %(link)s"
     ),
+    # To a company's admins (companies.services.notify_admins_of_quota).
+    "companies.quota_warning": gettext_noop(
+        "%(operator)s: line %(number)s has spent %(percent)s%% of its monthly quota of %(quota)s. "
+        "Once the quota is spent, its paid outgoing usage stops until next month."
+    ),
 }
 
 # The templates a subscriber may switch off, by kind (notifications.models.SmsKind). Every template not

@@ -38,6 +38,7 @@ class RefusalReason(models.TextChoices):
     BLACK_LISTED = "black_listed", _("The caller is on the line's black list")
     INSUFFICIENT_FUNDS = "insufficient_funds", _("Not enough money on the balance")
     NO_RATE = "no_rate", _("The tariff has no price for this usage")
+    QUOTA_EXCEEDED = "quota_exceeded", _("The line's monthly spending quota is reached")
 
 
 class UsageBatch(models.Model):

@@ -35,6 +35,7 @@ from selfcare.kit import clock
 from selfcare.ledger import queries as ledger_queries
 from selfcare.ledger import services as ledger
 from selfcare.lines import queries as lines_queries
+from selfcare.lines import services as lines_services
 from selfcare.usage import bulk
 from selfcare.usage.engine.catalog import NO_PERIOD, AllowanceInfo, RatingCatalog
 from selfcare.usage.engine.classify import DestinationClassifier
@@ -564,6 +565,9 @@ def _rate_in_transaction(
     line_rows = [_LineRow(*row) for row in lines_queries.get_lines_for_rating({r.msisdn for r in valid})]
     by_msisdn = {row.msisdn: row for row in line_rows}
     rooms = ledger_queries.lock_spending_room(row.ledger_account_id for row in line_rows)
+    # Read under those locks: every charge of these lines holds its account's lock while it raises a
+    # line's spend counter, so the quota rooms cannot change before this batch adds its own charges.
+    quota_rooms = lines_queries.get_quota_rooms((row.id for row in line_rows), at=now)
 
     stored = bulk.existing_record_ids((r.source, r.record_id) for r in valid) if valid else set()
     to_rate: list[Valid] = []
@@ -574,12 +578,17 @@ def _rate_in_transaction(
             to_rate.append(record)
 
     catalog = RatingCatalog.from_rows(catalog_queries.get_rating_catalog_rows())
-    lines = _prepare_lines(to_rate, by_msisdn, catalog, now)
+    lines = _prepare_lines(to_rate, by_msisdn, catalog, now, quota_rooms)
     outcome = rate_records(to_rate, lines=lines, rooms=rooms, catalog=catalog)
     for index, reason in outcome.rejected.items():
         results[index] = RecordResult(RESULT_REJECTED, reason)
 
     transactions = _post_charges(outcome.rated, outcome.charges, batch, actor=actor, now=now)
+    lines_services.record_line_spend(
+        {state.id: state.charged for state in lines.values() if state.charged},
+        at=now,
+        quota_lines=quota_rooms,
+    )
     _write(outcome.rated, transactions, batch, now)
 
     accepted = refused = charged = 0
@@ -624,7 +633,11 @@ def _rate_in_transaction(
 
 
 def _prepare_lines(
-    records: Sequence[Valid], by_msisdn: dict[str, _LineRow], catalog: RatingCatalog, now: datetime
+    records: Sequence[Valid],
+    by_msisdn: dict[str, _LineRow],
+    catalog: RatingCatalog,
+    now: datetime,
+    quota_rooms: Mapping[int, int] | None = None,
 ) -> dict[str, LineState]:
     """Line states with their buckets (created when missing) and black lists, for these records."""
     moments: dict[int, list[datetime]] = {}
@@ -649,6 +662,8 @@ def _prepare_lines(
             blocked=row.status in BLOCKED_STATUSES,
             debt_blocked=row.status == DEBT_BLOCKED_STATUS,
         )
+        if quota_rooms:
+            state.quota_room = quota_rooms.get(row.id)
         states[row.msisdn] = by_id[row.id] = state
 
     black_list_services = catalog.black_list_service_ids()

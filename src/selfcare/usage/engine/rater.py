@@ -11,7 +11,9 @@ batch does not depend on the order records arrived in. For each record:
    or when the tariff has no price;
 5. round the quantity, draw the units from the buckets, price the rest; a line blocked for debt may
    still use what its buckets cover (fair blocking), but a record that would cost money is refused;
-6. refuse it (insufficient_funds) when the price would take the account below its floor minus the
+6. refuse an outgoing record (quota_exceeded) whose price is more than what the line's monthly quota
+   still allows (incoming usage is never refused by a quota, but counts);
+7. refuse it (insufficient_funds) when the price would take the account below its floor minus the
    usage overdraft; otherwise apply the draws and keep the price.
 
 Nothing here touches the database; `usage.services` loads the state and writes the results.
@@ -33,6 +35,7 @@ REFUSED = "refused"
 LINE_BLOCKED = "line_blocked"
 BLACK_LISTED = "black_listed"
 INSUFFICIENT_FUNDS = "insufficient_funds"
+QUOTA_EXCEEDED = "quota_exceeded"
 
 
 class BucketState:
@@ -92,8 +95,10 @@ class LineState:
         "black_list_since",
         "blocked",
         "buckets",
+        "charged",
         "debt_blocked",
         "id",
+        "quota_room",
         "tariff_eras",
         "tariff_id",
     )
@@ -108,6 +113,9 @@ class LineState:
         # Fair blocking (blocked for debt): allowances already paid for keep working until their period
         # ends; only usage that would cost money is refused.
         self.debt_blocked = debt_blocked
+        # What the line's monthly quota still allows (None: no quota); goes down as records are priced.
+        self.quota_room: int | None = None
+        self.charged = 0  # what this batch charged for the line (its spend counter is raised by it)
         self.black_list: frozenset[str] = frozenset()
         self.black_list_since: datetime | None = None
         self.buckets: dict[str, list[BucketState]] = {}
@@ -259,6 +267,26 @@ def rate_records(
             )
             continue
         if price:
+            quota_room = line.quota_room
+            if quota_room is not None and price > quota_room and not incoming:
+                append(
+                    Rated(
+                        record,
+                        line,
+                        REFUSED,
+                        QUOTA_EXCEEDED,
+                        usage_class,
+                        zone_id,
+                        roaming_zone_id,
+                        0,
+                        None,
+                        0,
+                        (),
+                        0,
+                        0,
+                    )
+                )
+                continue
             account_id = line.account_id
             room = rooms.get(account_id)
             if room is not None:
@@ -282,6 +310,9 @@ def rate_records(
                     )
                     continue
                 rooms[account_id] = room - price
+            if quota_room is not None:
+                line.quota_room = quota_room - price
+            line.charged += price
             charges[account_id] = charges.get(account_id, 0) + price
         bucket_id = None
         bucket_units = 0
