@@ -119,30 +119,36 @@ def caller(db: Any, settings: Any) -> Iterator[Caller]:
     # transaction.
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
-    zones = make_numbering()
-    user, _line = make_subscriber(zones, balance_minor=100_000)
-    make_pack(amount=3 * 1024 * MB, validity_days=30)
-    make_black_list_service()
-    pair = issue_api_tokens(user, device_id="fuzzer-1", client=APP, method="test")
-    _, network_key = create_api_key(
-        name="fuzzer", scopes=["usage:write", "screening:read"], actor="test:fuzzer"
-    )
-    CREDENTIALS["SubscriberBearer"] = {"Authorization": f"Bearer {pair.access_token}"}
-    CREDENTIALS["NetworkApiKey"] = {"X-API-Key": network_key}
-    yield Caller(user=user, headers=dict(CREDENTIALS["SubscriberBearer"]))
-    CREDENTIALS.clear()
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
-    reset_provider_cache()
+    try:
+        zones = make_numbering()
+        user, _line = make_subscriber(zones, balance_minor=100_000)
+        make_pack(amount=3 * 1024 * MB, validity_days=30)
+        make_black_list_service()
+        pair = issue_api_tokens(user, device_id="fuzzer-1", client=APP, method="test")
+        _, network_key = create_api_key(
+            name="fuzzer", scopes=["usage:write", "screening:read"], actor="test:fuzzer"
+        )
+        CREDENTIALS["SubscriberBearer"] = {"Authorization": f"Bearer {pair.access_token}"}
+        CREDENTIALS["NetworkApiKey"] = {"X-API-Key": network_key}
+        yield Caller(user=user, headers=dict(CREDENTIALS["SubscriberBearer"]))
+    finally:
+        CREDENTIALS.clear()
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+        reset_provider_cache()
 
 
 def _call(case: Any) -> None:
+    # when the generated request is sent through the WSGI application
+    # then every check passes: no server error, the status, content type, headers and body are the ones
+    # the contract documents, bad input is refused and good input is not (schemathesis raises otherwise)
     case.call_and_validate()
 
 
 @own_schema.parametrize()
 @_hypothesis
 def test_api_v1(case: Any, caller: Caller) -> None:
+    # given a subscriber with a funded line and a network key (the caller fixture)
     _call(case)
 
 

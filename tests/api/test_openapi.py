@@ -173,3 +173,16 @@ def test_money_moving_writes_document_the_idempotency_key():
     }
     # then each takes a required Idempotency-Key header
     assert money <= documented, sorted(money - documented)
+
+
+def test_statuses_every_operation_shares_are_added_to_what_a_router_lists():
+    # given the usage push, whose router lists only its answer and the batch limit
+    operation = dict(operations())["POST /api/v1/network/usage"]
+    # then the document adds 401 and 403 (an API key, with a scope) and 422 (it takes a body)
+    assert sorted(operation["responses"]) == ["200", "401", "403", "413", "422"]
+    assert operation["responses"]["403"]["content"][PROBLEM]["example"] == {
+        "code": "insufficient_scope",
+        "status": 403,
+        "title": "The credentials do not allow this operation.",
+        "type": "https://selfcare.invalid/problems/insufficient_scope",
+    }

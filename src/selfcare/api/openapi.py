@@ -38,6 +38,7 @@ PROBLEM_EXAMPLES: dict[int, tuple[str, str]] = {
     404: ("not_found", "Not found."),
     409: ("conflict", "The operation conflicts with the current state."),
     410: ("gone", "It is no longer available."),
+    413: ("batch_too_large", "A batch holds at most 10000 records."),
     422: ("validation_failed", "The data is not valid."),
     429: ("too_many_requests", "Too many attempts. Try again later."),
     503: ("payment_provider_unavailable", "The payment provider is not available now. Try again later."),
