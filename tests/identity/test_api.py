@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from selfcare.identity.models import RefreshToken
+from selfcare.identity.models import AuditEvent, RefreshToken
 from selfcare.notifications.models import OutboundSms
 from tests.identity.conftest import OTHER_PASSWORD, PASSWORD, CommittingClient, last_code
 
@@ -181,3 +181,15 @@ def test_auth_endpoints_are_in_the_openapi_document(client):
         "/api/v1/auth/logout",
         "/api/v1/auth/me",
     }
+
+
+def test_a_long_unknown_login_is_refused_and_audited_in_the_column(app):
+    # Given a login name of 150 characters that names nobody (longer than an audit row's subject id)
+    login = "0" * 150
+    # When the app signs in with it
+    response = call(app, "login", {"login": login, "password": PASSWORD})
+    # Then it is the wrong-credentials problem, and the failure is audited under the name cut to 64
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_credentials"
+    event = AuditEvent.objects.get(action="login.failed")
+    assert (event.subject_type, event.subject_id, event.outcome) == ("login", "0" * 64, "wrong_password")

@@ -154,6 +154,19 @@ def test_accumulated_balances_sum_each_usage_type(api: Client, world: World):
     }
 
 
+def test_attribute_selection_keeps_what_tmf_requires(api: Client, world: World):
+    # given a selection of one attribute that TMF's AccumulatedBalance and TopupBalance do not require
+    digits = world.line.msisdn[1:]
+    assert post_topup(api, world, topup_body(world)).status_code == 201
+    # when the caller lists with it
+    balances = get(api, world.auth, "/accumulatedBalance?fields=description&limit=1")
+    topups = get(api, world.auth, "/topupBalance?fields=usageType")
+    # then each resource keeps its id, href and @type, and the attributes TMF requires of it
+    assert [sorted(b) for b in balances] == [["@type", "bucket", "href", "id", "name", "totalBalance"]]
+    assert balances[0]["id"] == f"{digits}-monetary"
+    assert [sorted(t) for t in topups] == [["@type", "href", "id", "status", "usageType"]]
+
+
 def test_a_topup_is_started_like_the_apps_and_is_idempotent(api: Client, world: World):
     # when the client creates a top-up twice with one Idempotency-Key
     first = post_topup(api, world, topup_body(world, amount=300))

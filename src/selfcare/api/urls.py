@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
+from ninja import Schema
 
+from selfcare.api.openapi import SelfcareAPI
 from selfcare.api.problems import install_problem_handlers
 from selfcare.billing.api import router as changes_router
 from selfcare.cabinet.api import router as cabinet_router
@@ -17,7 +18,7 @@ from selfcare.statements.api import router as statements_router
 from selfcare.support.api import router as help_router
 from selfcare.usage.api import router as usage_router
 
-api = NinjaAPI(
+api = SelfcareAPI(
     title="selfcare API",
     version="1",
     description=(
@@ -43,6 +44,10 @@ api.add_router("/", cabinet_router)
 api.add_router("/documents/", documents_router)
 
 
-@api.get("/ping", tags=["meta"], summary="Liveness of the API", auth=None)
-def ping(request: object) -> dict[str, str]:
-    return {"status": "ok"}
+class PingOut(Schema):
+    status: str = "ok"
+
+
+@api.get("/ping", response={200: PingOut}, tags=["meta"], summary="Liveness of the API", auth=None)
+def ping(request: object) -> PingOut:
+    return PingOut(status="ok")

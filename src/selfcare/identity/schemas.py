@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import Field, Schema
+from pydantic import model_validator
 
 from selfcare.identity.validators import PASSWORD_MAX_LENGTH
 
@@ -99,6 +102,17 @@ class ProfileOut(Schema):
 
 
 class ProfileIn(Schema):
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, data: Any) -> Any:
+        # ninja reads a schema's fields as attributes of whatever was sent: with every field optional, a
+        # JSON number or string would pass as "change nothing" (found by schemathesis).
+        if not isinstance(data, dict) and type(data).__name__ == "DjangoGetter":
+            data = data._obj
+        if not isinstance(data, dict):
+            raise ValueError("expected a JSON object")
+        return data
+
     email: str | None = Field(None, max_length=254, description="Omit to keep; empty string: no e-mail.")
     language: str | None = Field(None, max_length=8)
     sms_enabled: list[str] | None = Field(None, description="The full list of optional kinds to keep on.")

@@ -22,8 +22,8 @@ class BlackListOut(Schema):
 
 
 class BlackListAddIn(Schema):
-    number: str = Field(max_length=40)  # any common format; stored E.164
-    note: str = Field("", max_length=100)
+    number: str = Field(max_length=40, examples=["+79161234567"])  # any common format; stored E.164
+    note: str = Field("", max_length=100, examples=["Spam calls"])
 
 
 class ScreeningOut(Schema):

@@ -3,12 +3,16 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class TopUpIn(Schema):
-    amount_minor: int
-    msisdn: str | None = None  # another number of the operator; the caller's own by default
+    amount_minor: int = Field(..., examples=[50_000], description="In minor units of the currency.")
+    msisdn: str | None = Field(
+        None,
+        examples=["+79001234567"],
+        description="Another number of the operator; the caller's own if omitted.",
+    )
     save_card: bool = False
 
 
@@ -36,10 +40,10 @@ class CardOut(Schema):
 
 
 class AutopayIn(Schema):
-    card_id: int
-    threshold_minor: int
-    amount_minor: int
-    max_per_month: int
+    card_id: int = Field(..., examples=[1])
+    threshold_minor: int = Field(..., examples=[10_000], description="Top up when the balance falls below.")
+    amount_minor: int = Field(..., examples=[50_000])
+    max_per_month: int = Field(..., examples=[3])
     enabled: bool = True
 
 
@@ -63,7 +67,7 @@ class PromisedOfferOut(Schema):
 
 
 class PromisedIn(Schema):
-    amount_minor: int
+    amount_minor: int = Field(..., examples=[10_000], description="One of the offer's tiers.")
 
 
 class PromisedOut(Schema):

@@ -3,16 +3,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class OrderIn(Schema):
-    period_start: date
-    period_end: date
-    categories: list[str]  # calls, sms, data, other
-    format: str  # pdf, xlsx, csv
+    period_start: date = Field(..., examples=["2026-02-01"])
+    period_end: date = Field(..., examples=["2026-02-28"])
+    categories: list[str] = Field(
+        ..., examples=[["calls", "sms", "data"]], description="calls, sms, data, other"
+    )
+    format: str = Field(..., examples=["pdf"], description="pdf, xlsx or csv")
     by_email: bool = False
-    code: str  # the SMS code from POST /statements/code
+    code: str = Field(..., examples=["123456"], description="The SMS code from POST /statements/code.")
 
 
 class LinkOut(Schema):

@@ -21,8 +21,8 @@ class FaqOut(Schema):
 
 
 class SupportRequestIn(Schema):
-    subject: str = Field(..., max_length=SUBJECT_MAX)
-    message: str = Field(..., max_length=MESSAGE_MAX)
+    subject: str = Field(..., max_length=SUBJECT_MAX, examples=["Roaming does not work"])
+    message: str = Field(..., max_length=MESSAGE_MAX, examples=["No data in Turkey since this morning."])
     line_msisdn: str = Field(
         "", max_length=16, description="Optional: one of the numbers on the account (E.164)."
     )

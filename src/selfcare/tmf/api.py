@@ -127,7 +127,8 @@ def _dump(item: BaseModel, fields: frozenset[str] | None) -> dict[str, Any]:
     data = item.model_dump(mode="json", by_alias=True, exclude_none=True)
     if fields is None:
         return data
-    return {name: value for name, value in data.items() if name in fields}
+    kept = fields | getattr(type(item), "MANDATORY", frozenset())
+    return {name: value for name, value in data.items() if name in kept}
 
 
 def _one(request: HttpRequest, item: BaseModel, fields: str | None, *, status: int = 200) -> HttpResponse:

@@ -10,7 +10,7 @@ the bucket it drew on, and a top-up carries the payment page to send the payer t
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
@@ -21,6 +21,10 @@ class TmfSchema(Schema):
 
 
 class TypedSchema(TmfSchema):
+    # Attributes TMF's definition requires: attribute selection (`fields=`) keeps them, so that a selected
+    # resource still validates against the Swagger file (found by schemathesis).
+    MANDATORY: ClassVar[frozenset[str]] = frozenset()
+
     type: str | None = Field(default=None, serialization_alias="@type")
     base_type: str | None = Field(default=None, serialization_alias="@baseType")
 
@@ -172,6 +176,8 @@ class Bucket(TypedSchema):
 
 
 class AccumulatedBalance(TypedSchema):
+    MANDATORY: ClassVar[frozenset[str]] = frozenset({"bucket", "name", "totalBalance"})
+
     id: str
     href: str
     name: str
@@ -182,6 +188,8 @@ class AccumulatedBalance(TypedSchema):
 
 
 class TopupBalance(TypedSchema):
+    MANDATORY: ClassVar[frozenset[str]] = frozenset({"status"})
+
     id: str
     href: str
     status: str

@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router
 
+from selfcare.api.problems import Problem
 from selfcare.identity.auth import NetworkApiKey
 from selfcare.usage import services
 from selfcare.usage.errors import BatchTooLarge
@@ -19,7 +20,7 @@ router = Router(tags=["network"])
 
 @router.post(
     "/usage",
-    response=UsageBatchOut,
+    response={200: UsageBatchOut, 413: Problem},
     auth=NetworkApiKey(scope="usage:write"),
     summary="Push a batch of usage records",
     description=(

@@ -1,0 +1,234 @@
+"""schemathesis over /api/v1/ (our own OpenAPI document) and /tmf-api/ (TMF's Swagger files).
+
+Every operation of the document is a test of its own (new routes are fuzzed as soon as they are in the
+document), run in-process through Django's WSGI application against the suite's database, with every
+check schemathesis has: no server error, statuses, content types, headers and bodies as documented,
+negative data rejected, schema-valid data accepted. Generation is bounded (FUZZ_EXAMPLES per operation,
+no shrinking, no deadline) and deterministic, so a failure found in CI is found again on a laptop.
+
+The caller is a subscriber with a funded line on a bundle tariff, a data pack and the Black list on offer
+(bearer token from identity's services), and a network system with an API key of every scope. docs/api.md
+tells how to run it and what it covers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from schemathesis.config import SchemathesisConfig
+
+from selfcare.api.openapi import render
+from selfcare.api.urls import api
+from selfcare.identity.models import User
+from selfcare.identity.services import Client as ServiceClient
+from selfcare.identity.services import create_api_key, issue_api_tokens
+from selfcare.payments.providers import reset_provider_cache
+from selfcare.tmf.api import tmf_api
+from tests.cabinet.factories import make_black_list_service, make_subscriber
+from tests.conftest import IN_CI
+from tests.tmf.conformance import SPEC_DIR, SPECS
+from tests.usage.factories import MB, make_numbering, make_pack
+
+# Per operation; CI always runs the default, so the suite's time stays what docs/api.md says.
+FUZZ_EXAMPLES = 15 if IN_CI else int(os.environ.get("SELFCARE_FUZZ_EXAMPLES", "15"))
+# A refusal by a business rule (not enough money, a tariff not open to this line, a code that is wrong)
+# answers schema-valid input with 400, 402, 410 or 422 and a typed code: an accepted outcome for data the
+# schema allows, as much as 2xx.
+BUSINESS_REFUSALS = ["400", "402", "410", "422"]
+APP = ServiceClient(ip="192.0.2.40", user_agent="fuzzer", language="en")
+WSGI_APP = WSGIHandler()
+
+
+def _config() -> SchemathesisConfig:
+    return SchemathesisConfig.from_dict(
+        {
+            "generation": {
+                "max-examples": FUZZ_EXAMPLES,
+                "no-shrink": True,
+                "deterministic": True,
+                "database": "none",
+            },
+            "checks": {
+                "positive_data_acceptance": {
+                    "expected-statuses": ["2xx", "401", "403", "404", "409", "429", *BUSINESS_REFUSALS]
+                },
+            },
+        }
+    )
+
+
+def _hypothesis(test: Any) -> Any:
+    return settings(
+        max_examples=FUZZ_EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )(test)
+
+
+own_schema = schemathesis.openapi.from_dict(json.loads(render(api)), config=_config())
+own_schema.app = WSGI_APP
+
+# The credentials of the current test's caller, by security scheme; the `caller` fixture fills it in.
+CREDENTIALS: dict[str, dict[str, str]] = {}
+
+
+@own_schema.auth(refresh_interval=None, retry_on=[])
+class CallerCredentials:
+    """Sends the credentials each operation's security requirement names (bearer token or API key).
+
+    Registered as schemathesis' auth, so that its negative cases and `ignored_auth` check know which
+    headers are credentials and try the operation without them."""
+
+    def get(self, case: Any, ctx: Any) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        for requirement in case.operation.definition.raw.get("security", []):
+            for scheme in requirement:
+                headers.update(CREDENTIALS.get(scheme, {}))
+        return headers
+
+    def set(self, case: Any, data: dict[str, str], ctx: Any) -> None:
+        case.headers = {**(case.headers or {}), **data}
+
+
+@dataclass
+class Caller:
+    user: User
+    headers: dict[str, str]
+
+
+@pytest.fixture
+def caller(db: Any, settings: Any) -> Iterator[Caller]:
+    settings.SELFCARE_PAYMENT_BACKEND = "fake"
+    settings.SELFCARE_FAKE_ACQUIRER_AUTODELIVER = False
+    settings.ALLOWED_HOSTS = ["*"]
+    reset_provider_cache()
+    # As Django's test client does: a request must not close the connection that holds the test's
+    # transaction.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        zones = make_numbering()
+        user, _line = make_subscriber(zones, balance_minor=100_000)
+        make_pack(amount=3 * 1024 * MB, validity_days=30)
+        make_black_list_service()
+        pair = issue_api_tokens(user, device_id="fuzzer-1", client=APP, method="test")
+        _, network_key = create_api_key(
+            name="fuzzer", scopes=["usage:write", "screening:read"], actor="test:fuzzer"
+        )
+        CREDENTIALS["SubscriberBearer"] = {"Authorization": f"Bearer {pair.access_token}"}
+        CREDENTIALS["NetworkApiKey"] = {"X-API-Key": network_key}
+        yield Caller(user=user, headers=dict(CREDENTIALS["SubscriberBearer"]))
+    finally:
+        CREDENTIALS.clear()
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+        reset_provider_cache()
+
+
+def _call(case: Any) -> None:
+    # when the generated request is sent through the WSGI application
+    # then every check passes: no server error, the status, content type, headers and body are the ones
+    # the contract documents, bad input is refused and good input is not (schemathesis raises otherwise)
+    case.call_and_validate()
+
+
+@own_schema.parametrize()
+@_hypothesis
+def test_api_v1(case: Any, caller: Caller) -> None:
+    # given a subscriber with a funded line and a network key (the caller fixture)
+    _call(case)
+
+
+# --- /tmf-api/: TMF's own Swagger files are the contract, for the operations we implement ---------------
+
+IMPLEMENTED_TMF = sorted(
+    operation["operationId"]
+    for methods in tmf_api.get_openapi_schema(path_prefix="")["paths"].values()
+    for operation in methods.values()
+)
+
+
+def _tmf_config() -> SchemathesisConfig:
+    config = _config()
+    # TMF's files define methods we do not implement on the same paths (POST /catalog...): our `Allow`
+    # rightly lists only what we serve (and the 405 is TMF's Error), so the check that compares `Allow`
+    # with every method the file defines does not apply to a partial implementation.
+    config.projects.default.checks.update(excluded_check_names=["allow_header_conformance"])
+    return config
+
+
+def _tmf_schema(api_name: str) -> Any:
+    raw = json.loads((SPEC_DIR / SPECS[api_name]).read_text(encoding="utf-8"))
+    schema = schemathesis.openapi.from_dict(raw, config=_tmf_config()).include(operation_id=IMPLEMENTED_TMF)
+    schema.app = WSGI_APP
+
+    @schema.auth(refresh_interval=None, retry_on=[])
+    class TmfCredentials:
+        """TMF's files declare no security scheme; every operation takes the subscriber's bearer token,
+        and a top-up our Idempotency-Key (a transport header TMF leaves to the implementation)."""
+
+        def get(self, case: Any, ctx: Any) -> dict[str, str]:
+            headers = dict(CREDENTIALS.get("SubscriberBearer", {}))
+            if case.method.upper() == "POST":
+                headers["Idempotency-Key"] = f"fuzz-{uuid.uuid4()}"
+            return headers
+
+        def set(self, case: Any, data: dict[str, str], ctx: Any) -> None:
+            case.headers = {**(case.headers or {}), **data}
+
+    return schema
+
+
+tmf620 = _tmf_schema("TMF620")
+tmf635 = _tmf_schema("TMF635")
+tmf654 = _tmf_schema("TMF654")
+tmf677 = _tmf_schema("TMF677")
+
+
+@tmf620.parametrize()
+@_hypothesis
+def test_tmf620_product_catalog(case: Any, caller: Caller) -> None:
+    _call(case)
+
+
+@tmf635.parametrize()
+@_hypothesis
+def test_tmf635_usage(case: Any, caller: Caller) -> None:
+    _call(case)
+
+
+@tmf654.parametrize()
+@_hypothesis
+def test_tmf654_prepay_balance(case: Any, caller: Caller) -> None:
+    _call(case)
+
+
+@tmf677.parametrize()
+@_hypothesis
+def test_tmf677_usage_consumption(case: Any, caller: Caller) -> None:
+    _call(case)
+
+
+def test_every_implemented_tmf_operation_is_fuzzed():
+    # given the operations /tmf-api/ implements, and those the four Swagger files give the fuzzer
+    fuzzed = {
+        operation.definition.raw["operationId"]
+        for schema in (tmf620, tmf635, tmf654, tmf677)
+        for result in schema.get_all_operations()
+        for operation in [result.ok()]
+    }
+    # then each implemented one is fuzzed, and nothing else
+    assert fuzzed == set(IMPLEMENTED_TMF)
