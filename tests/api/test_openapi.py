@@ -17,7 +17,7 @@ from selfcare.api.openapi import render
 from selfcare.api.urls import api
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
-REGENERATE = "uv run selfcare openapi --output docs/openapi.json"
+REGENERATE = "SELFCARE_DEBUG=1 uv run selfcare openapi --output docs/openapi.json"
 PROBLEM = "application/problem+json"
 # Operations anyone may call: liveness, the public help texts, and the sign-in flows themselves.
 PUBLIC = {
@@ -178,11 +178,34 @@ def test_money_moving_writes_document_the_idempotency_key():
 def test_statuses_every_operation_shares_are_added_to_what_a_router_lists():
     # given the usage push, whose router lists only its answer and the batch limit
     operation = dict(operations())["POST /api/v1/network/usage"]
-    # then the document adds 401 and 403 (an API key, with a scope) and 422 (it takes a body)
-    assert sorted(operation["responses"]) == ["200", "401", "403", "413", "422"]
+    # then the document adds 401 and 403 (an API key, with a scope), 422 (it takes a body) and 400 (a
+    # body that is not JSON at all)
+    assert sorted(operation["responses"]) == ["200", "400", "401", "403", "413", "422"]
     assert operation["responses"]["403"]["content"][PROBLEM]["example"] == {
         "code": "insufficient_scope",
         "status": 403,
         "title": "The credentials do not allow this operation.",
         "type": "https://selfcare.invalid/problems/insufficient_scope",
     }
+
+
+def test_every_schema_class_has_its_own_name():
+    """ninja names OpenAPI components by class name: two classes of one name in two apps would make
+    one operation's response point at the other's schema (found by the fuzzer: a tariff list validated
+    against the home page's tariff)."""
+    from ninja import Schema
+
+    import selfcare.api.urls  # noqa: F401  (every router and its schemas imported)
+
+    def subclasses(cls: type) -> list[type]:
+        found = []
+        for sub in cls.__subclasses__():
+            found.append(sub)
+            found.extend(subclasses(sub))
+        return found
+
+    ours = [c for c in subclasses(Schema) if c.__module__.startswith("selfcare.")]
+    by_name: dict[str, set[str]] = {}
+    for cls in ours:
+        by_name.setdefault(cls.__name__, set()).add(f"{cls.__module__}.{cls.__qualname__}")
+    assert {name: paths for name, paths in by_name.items() if len(paths) > 1} == {}

@@ -5,7 +5,8 @@ what every operation of the API shares, so that no domain's router can forget it
 
 - every error response (4xx/5xx) is `application/problem+json` with the `Problem` schema and an example;
 - `401` on every operation that needs credentials, `403` on the network API (a key without the scope),
-  `422` on every operation that takes parameters or a body (the request's own validation); a rate-limited
+  `422` on every operation that takes parameters or a body (the request's own validation), `400` on every
+  operation with a body (one that is not JSON at all cannot be parsed); a rate-limited
   operation lists `429` itself (in its `response=` mapping);
 - an example for every request body and every 2xx response with a body, built from the schema (field
   `examples` and defaults first, then a plain value of the type), unless the operation gives its own;
@@ -139,6 +140,8 @@ def _complete_operation(operation: dict[str, Any], components: Mapping[str, Any]
             needed.add(403)
     if operation.get("parameters") or operation.get("requestBody"):
         needed.add(422)
+    if operation.get("requestBody"):
+        needed.add(400)  # a body that is not JSON at all: ninja's "Cannot parse request body"
     for status in needed:
         responses.setdefault(str(status), {"description": HTTPStatus(status).phrase})
     for status_text, response in responses.items():

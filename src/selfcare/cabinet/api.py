@@ -32,13 +32,13 @@ from selfcare.cabinet.schemas import (
     HistoryItemOut,
     HistoryPageOut,
     HomeOut,
+    HomeTariffOut,
     MovementOut,
     ProductRefOut,
     PromisedPaymentOut,
     PromisedTierOut,
     RecentContactOut,
     SpendingOut,
-    TariffOut,
     UsageLineOut,
     UsageRecordOut,
 )
@@ -122,7 +122,7 @@ def home(request: HttpRequest) -> HomeOut:
             )
             for bucket in data.buckets
         ],
-        tariff=TariffOut(
+        tariff=HomeTariffOut(
             id=line.tariff.pk,
             code=line.tariff.code,
             name=str(line.tariff.display_name),

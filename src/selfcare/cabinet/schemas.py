@@ -199,7 +199,7 @@ class BucketOut(Schema):
     until: datetime | None
 
 
-class TariffOut(Schema):
+class HomeTariffOut(Schema):
     id: int
     code: str
     name: str
@@ -257,7 +257,7 @@ class HomeOut(Schema):
     last_top_up: MovementOut | None
     last_write_off: MovementOut | None
     buckets: list[BucketOut] = Field(..., description="In the order usage draws on them.")
-    tariff: TariffOut
+    tariff: HomeTariffOut
     services: list[ConnectedServiceOut]
     black_list: list[BlackListedOut] | None = Field(..., description="null when the Black list is off.")
     promised_payment: PromisedPaymentOut

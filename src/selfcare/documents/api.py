@@ -11,10 +11,11 @@ from django.urls import reverse
 from ninja import Router, Status
 
 from selfcare.api.problems import Problem
+from selfcare.api.subscriber import RowId
 from selfcare.documents import queries, services
 from selfcare.documents.errors import DocumentNotReady
 from selfcare.documents.models import Document
-from selfcare.documents.schemas import DocumentOut, LinkOut, ReconciliationIn
+from selfcare.documents.schemas import DocumentLinkOut, DocumentOut, ReconciliationIn
 from selfcare.identity.auth import SubscriberBearer
 from selfcare.identity.services import actor_of
 
@@ -46,7 +47,7 @@ def _out(document: Document) -> DocumentOut:
 
 
 @router.get("/", response={200: list[DocumentOut], **_ERRORS}, summary="A company's documents")
-def list_documents(request: HttpRequest, company_id: int) -> list[DocumentOut]:
+def list_documents(request: HttpRequest, company_id: RowId) -> list[DocumentOut]:
     company = queries.get_company_for(request.user, company_id)
     return [_out(document) for document in queries.list_documents(company)]
 
@@ -63,9 +64,11 @@ def order_reconciliation(request: HttpRequest, body: ReconciliationIn) -> Status
     return Status(201, _out(document))
 
 
-@router.get("/{document_id}/download", response={200: LinkOut, **_ERRORS}, summary="Where to download it")
-def download_link(request: HttpRequest, document_id: UUID) -> LinkOut:
+@router.get(
+    "/{document_id}/download", response={200: DocumentLinkOut, **_ERRORS}, summary="Where to download it"
+)
+def download_link(request: HttpRequest, document_id: UUID) -> DocumentLinkOut:
     document = queries.get_document_for(request.user, document_id)
     if document.status != "ready":
         raise DocumentNotReady()
-    return LinkOut(url=_url(document))
+    return DocumentLinkOut(url=_url(document))

@@ -5,9 +5,11 @@ from uuid import UUID
 
 from ninja import Schema
 
+from selfcare.api.subscriber import RowId
+
 
 class ReconciliationIn(Schema):
-    company_id: int
+    company_id: RowId
     start: date
     end: date
 
@@ -29,5 +31,5 @@ class DocumentOut(Schema):
     download_url: str | None  # absolute; GET it with the same bearer token (or signed in)
 
 
-class LinkOut(Schema):
+class DocumentLinkOut(Schema):
     url: str
