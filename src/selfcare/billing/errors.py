@@ -72,7 +72,7 @@ class InvalidRequestKey(ValidationFailed):
 
 class AdjustmentInvalid(ValidationFailed):
     code = "adjustment_invalid"
-    default_message = _("Give a non-zero amount and a reason of at most 300 characters.")
+    default_message = _("Give a non-zero amount and a reason of at most %(limit)s characters.")
 
 
 class AdjustmentBelowFloor(BusinessError):

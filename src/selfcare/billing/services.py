@@ -574,11 +574,11 @@ def adjust_balance(
         or not reason
         or len(reason) > ADJUSTMENT_REASON_MAX
     ):
-        raise AdjustmentInvalid()
+        raise AdjustmentInvalid(limit=ADJUSTMENT_REASON_MAX)
     try:
         check_key(idempotency_key)
     except InvalidIdempotencyKey:
-        raise AdjustmentInvalid() from None
+        raise AdjustmentInvalid(limit=ADJUSTMENT_REASON_MAX) from None
     customer_id = int(account.ledger_account_id)
     system_id = _adjustments_account_id()
     with transaction.atomic():
