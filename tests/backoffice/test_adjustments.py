@@ -16,6 +16,7 @@ from selfcare.cabinet import queries as cabinet
 from selfcare.identity.models import AuditEvent
 from selfcare.ledger.models import Transaction
 from selfcare.ledger.queries import get_balance_minor, verify_ledger
+from tests.concurrency import run_in_threads
 from tests.factories import make_line
 
 pytestmark = pytest.mark.django_db
@@ -247,3 +248,29 @@ def test_anonymous_and_subscribers_get_the_admin_login(make_staff: Any) -> None:
         assert answer.status_code == 302
         assert answer["Location"].startswith("/backoffice/login/")
     assert _state(account) == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_submissions_post_once_and_never_cross_the_floor() -> None:
+    # given a prepaid account with 1,000
+    account = _funded_account(1_000)
+
+    # when four requests post the same form at once, and then four different debits of 600 race
+    def same(_i: int) -> Any:
+        return billing.adjust_balance(
+            account, amount_minor=500, reason="refund", actor="staff:1", idempotency_key="k-race"
+        )
+
+    def debit(i: int) -> Any:
+        return billing.adjust_balance(
+            account, amount_minor=-600, reason="reversal", actor="staff:1", idempotency_key=f"k-debit-{i}"
+        )
+
+    replays = run_in_threads(4, same)
+    debits = run_in_threads(4, debit, exceptions_as_results=True)
+    # then the form was posted once; of the debits, two fit in 1,500 and the others were refused
+    assert sorted(r.replayed for r in replays) == [False, True, True, True]
+    assert sum(1 for d in debits if isinstance(d, AdjustmentBelowFloor)) == 2
+    assert _balance(account) == 1_500 - 2 * 600
+    assert BalanceAdjustment.objects.filter(account=account).count() == 1 + 1 + 2
+    assert verify_ledger().ok
