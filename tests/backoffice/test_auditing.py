@@ -154,7 +154,10 @@ def test_the_audit_log_filters_by_actor_subject_action_and_date(root: User, clie
     by_action = listed("action=line.block")
     by_date = listed("created_at__gte=2000-01-01T00:00:00%2B00:00&created_at__lt=2000-01-02T00:00:00%2B00:00")
     today = listed("created_at__gte=2000-01-01T00:00:00%2B00:00")
-    # then each shows only the matching rows
+    # then each shows only the matching rows, and the typed filters keep the other filters in force
+    page = client.get("/backoffice/identity/auditevent/?action=line.block&actor=staff:8").content.decode()
+    assert '<input type="hidden" name="action" value="line.block">' in page
+    assert 'name="actor" value="staff:8"' in page
     assert "billing.balance.adjust" in by_actor
     assert "line.block" not in by_actor
     assert "line.block" in by_subject

@@ -23,6 +23,14 @@ class _TextFilter(admin.SimpleListFilter):
     def has_output(self) -> bool:
         return True
 
+    def choices(self, changelist: Any) -> Any:
+        # The other filters in force, kept as hidden inputs of this filter's little form.
+        yield {
+            "hidden": [
+                (name, value) for name, value in changelist.params.items() if name != self.parameter_name
+            ]
+        }
+
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = (self.value() or "").strip()
         return queryset.filter(**{self.field: value}) if value else queryset
