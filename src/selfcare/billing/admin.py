@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from selfcare.billing.models import FeeCharge, ProductChange
+from selfcare.billing.models import BalanceAdjustment, FeeCharge, ProductChange
 
 
 @admin.register(FeeCharge)
@@ -63,6 +63,36 @@ class ProductChangeAdmin(admin.ModelAdmin[Any]):
     date_hierarchy = "created_at"
     list_select_related = ("line",)
     raw_id_fields = ("line", "account")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(BalanceAdjustment)
+class BalanceAdjustmentAdmin(admin.ModelAdmin[Any]):
+    """Staff corrections of balances, read-only: made on the account's "Adjust balance" page."""
+
+    list_display = (
+        "created_at",
+        "account",
+        "amount_minor",
+        "balance_before_minor",
+        "balance_after_minor",
+        "reason",
+        "actor",
+        "below_floor_allowed",
+    )
+    list_filter = ("below_floor_allowed",)
+    search_fields = ("account__number", "reason", "=actor", "=idempotency_key")
+    date_hierarchy = "created_at"
+    list_select_related = ("account",)
+    raw_id_fields = ("account",)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

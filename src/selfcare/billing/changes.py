@@ -250,7 +250,7 @@ def _quote_tariff(line: Line, tariff: Tariff, now: datetime) -> _Quote:
         billing_queries.check_line_can_pay(line)
         if tariff.pk == line.tariff_id:
             raise TariffAlreadyCurrent()
-        if not (tariff.is_open and tariff.is_active):
+        if not tariff.is_offered(now):
             raise TariffClosed()
         for assignment in lines_queries.list_connected_services(line.pk):
             allowed = {t.pk for t in assignment.service.allowed_tariffs.all()}

@@ -65,3 +65,26 @@ class ChangeKeyReused(BusinessError):
 class InvalidRequestKey(ValidationFailed):
     code = "invalid_idempotency_key"
     default_message = _("The Idempotency-Key is missing or not valid.")
+
+
+# --- Balance adjustments by staff (billing.services.adjust_balance, docs/backoffice.md) --------------
+
+
+class AdjustmentInvalid(ValidationFailed):
+    code = "adjustment_invalid"
+    default_message = _("Give a non-zero amount and a reason of at most %(limit)s characters.")
+
+
+class AdjustmentBelowFloor(BusinessError):
+    code = "adjustment_below_floor"
+    status = 409
+    default_message = _(
+        "This debit would leave %(after)s on the balance, below the lowest allowed %(floor)s. "
+        "Debit less, or tick “allow below the floor” (down to %(hard_floor)s at most)."
+    )
+
+
+class AdjustmentKeyReused(BusinessError):
+    code = "idempotency_key_reused"
+    status = 409
+    default_message = _("This adjustment form was already used for a different adjustment: open it again.")

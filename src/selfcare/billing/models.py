@@ -127,3 +127,40 @@ class ProductChange(models.Model):
     @property
     def total_minor(self) -> int:
         return self.fee_today_minor + self.change_fee_minor
+
+
+class BalanceAdjustment(models.Model):
+    """A correction of a balance by the operator's staff (billing.services.adjust_balance).
+
+    Positive amounts credit the customer, negative ones debit. The money is one ledger transaction
+    (kind "adjustment") between the customer's account and the adjustments system account; this row
+    keeps why, who, and the balance before and after. Unique on the idempotency key: a repeated form
+    submission finds this row and posts nothing again. Its Meta permission `billing.adjust_balance`
+    is what the back office's "Adjust balance" page asks for.
+    """
+
+    account = models.ForeignKey(
+        "lines.Account", on_delete=models.PROTECT, related_name="+", verbose_name=_("account")
+    )
+    amount_minor = models.BigIntegerField(_("amount (minor units)"), help_text=_("Credit > 0, debit < 0."))
+    reason = models.CharField(_("reason"), max_length=300)
+    below_floor_allowed = models.BooleanField(_("allowed below the floor"), default=False)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    # A plain id, not a foreign key: ledger rows are append-only and owned by the ledger.
+    ledger_transaction_id = models.BigIntegerField(_("ledger transaction"))
+    balance_before_minor = models.BigIntegerField(_("balance before (minor units)"))
+    balance_after_minor = models.BigIntegerField(_("balance after (minor units)"))
+    actor = models.CharField(_("actor"), max_length=100)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("balance adjustment")
+        verbose_name_plural = _("balance adjustments")
+        indexes = [models.Index(fields=["account", "created_at"], name="billing_adjust_account_time")]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(amount_minor=0), name="billing_adjustment_nonzero"),
+        ]
+        permissions = [("adjust_balance", _("Can adjust a balance by hand (credit or debit)"))]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.amount_minor:+d}"

@@ -137,7 +137,7 @@ class TariffChoice:
 
     @property
     def can_choose(self) -> bool:
-        return not self.is_current and bool(self.card.tariff.is_open and self.card.tariff.is_active)
+        return not self.is_current and bool(self.card.tariff.is_offered())
 
 
 def list_tariffs_for_change(line: Any) -> list[TariffChoice]:

@@ -29,11 +29,13 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
-from selfcare.billing.models import FeeCharge, FeeStatus, ProductKind
+from selfcare.billing.errors import AdjustmentBelowFloor, AdjustmentInvalid, AdjustmentKeyReused
+from selfcare.billing.models import BalanceAdjustment, FeeCharge, FeeStatus, ProductKind
 from selfcare.catalog import queries as catalog_queries
 from selfcare.catalog.queries import FeeSchedule
 from selfcare.identity.services import record_audit
 from selfcare.kit import clock
+from selfcare.kit.idempotency import InvalidIdempotencyKey, check_key
 from selfcare.kit.money import format_money
 from selfcare.ledger import queries as ledger_queries
 from selfcare.ledger import services as ledger
@@ -524,3 +526,141 @@ def _notify_low_balance(row: BillingLineRow, *, before_minor: int, after_minor: 
         language=row.language,
         actor=actor,
     )
+
+
+# --- Balance adjustments by staff (docs/backoffice.md) -----------------------------------------------
+
+ADJUSTMENTS_ACCOUNT = "adjustments:manual"
+KIND_ADJUSTMENT = "adjustment"
+ADJUSTMENT_REASON_MAX = 300
+
+
+@dataclass(frozen=True)
+class AdjustmentResult:
+    adjustment: BalanceAdjustment
+    replayed: bool  # True: the key was already used for this same adjustment; nothing was posted now
+
+
+def _adjustments_account_id() -> int:
+    return int(
+        ledger.open_account(
+            ADJUSTMENTS_ACCOUNT,
+            kind="system",
+            currency=settings.SELFCARE_CURRENCY,
+            name="Manual balance adjustments",
+        ).pk
+    )
+
+
+def adjust_balance(
+    account: Any,
+    *,
+    amount_minor: int,
+    reason: str,
+    actor: str,
+    idempotency_key: str,
+    allow_below_floor: bool = False,
+) -> AdjustmentResult:
+    """Credit (amount > 0) or debit (amount < 0) a customer account by hand, with a reason.
+
+    `account` is a lines.Account. One ledger transaction of kind "adjustment" between the account and
+    the adjustments system account, the BalanceAdjustment row and an audit row (balance before ->
+    after) are written in one database transaction under both accounts' row locks.
+
+    A debit may not take the balance below the account's floor (0 for prepaid, minus the credit
+    limit for postpaid). With `allow_below_floor` it may go down to the hard floor (the floor minus the
+    usage overdraft room, what calls in flight may use): never further, so `ledger verify` keeps
+    holding. Idempotent by key: the same key and content returns the first adjustment and posts
+    nothing; the same key with other content is refused. A credit settles the account's debts after
+    commit (unblocks lines blocked for debt), like a top-up.
+    """
+    reason = (reason or "").strip()
+    if (
+        not isinstance(amount_minor, int)
+        or amount_minor == 0
+        or not reason
+        or len(reason) > ADJUSTMENT_REASON_MAX
+    ):
+        raise AdjustmentInvalid(limit=ADJUSTMENT_REASON_MAX)
+    try:
+        check_key(idempotency_key)
+    except InvalidIdempotencyKey:
+        raise AdjustmentInvalid(limit=ADJUSTMENT_REASON_MAX) from None
+    customer_id = int(account.ledger_account_id)
+    system_id = _adjustments_account_id()
+    with transaction.atomic():
+        # Both rows locked in ascending id order (the order every posting uses): the balance read
+        # below stays true until the posting, and a concurrent replay of the key waits here.
+        ledger_queries.lock_spending_room([customer_id, system_id])
+        prior = BalanceAdjustment.objects.filter(idempotency_key=idempotency_key).first()
+        if prior is not None:
+            same = (
+                prior.account_id == account.pk
+                and prior.amount_minor == amount_minor
+                and prior.reason == reason
+            )
+            if not same:
+                raise AdjustmentKeyReused()
+            return AdjustmentResult(prior, replayed=True)
+        balance, floor = ledger_queries.get_balance_and_floor(customer_id)
+        after = balance + amount_minor
+        hard_floor = ledger_queries.get_hard_floor_minor(customer_id)
+        if amount_minor < 0 and floor is not None and hard_floor is not None:
+            lowest = hard_floor if allow_below_floor else floor
+            if after < lowest:
+                currency = settings.SELFCARE_CURRENCY
+                language = settings.LANGUAGE_CODE
+                raise AdjustmentBelowFloor(
+                    after=format_money(after, currency, language),
+                    floor=format_money(floor, currency, language),
+                    hard_floor=format_money(hard_floor, currency, language),
+                )
+        posted = ledger.post_transaction(
+            KIND_ADJUSTMENT,
+            legs=[ledger.Leg(customer_id, amount_minor), ledger.Leg(system_id, -amount_minor)],
+            idempotency_key=f"adjustment:{idempotency_key}",
+            actor=actor,
+            cause_type="adjustment",
+            cause_id=str(account.pk),
+            memo=reason,
+            floor=ledger.FloorRule.USAGE_OVERDRAFT if allow_below_floor else ledger.FloorRule.ENFORCE,
+        )
+        adjustment = BalanceAdjustment.objects.create(
+            account_id=account.pk,
+            amount_minor=amount_minor,
+            reason=reason,
+            below_floor_allowed=allow_below_floor,
+            idempotency_key=idempotency_key,
+            ledger_transaction_id=posted.pk,
+            balance_before_minor=balance,
+            balance_after_minor=after,
+            actor=actor,
+            created_at=clock.now(),
+        )
+        record_audit(
+            actor,
+            "billing.balance.adjust",
+            subject_type="account",
+            subject_id=account.pk,
+            before={"balance_minor": balance},
+            after={
+                "balance_minor": after,
+                "amount_minor": amount_minor,
+                "reason": reason,
+                "below_floor_allowed": allow_below_floor,
+                "transaction": posted.pk,
+                "adjustment": adjustment.pk,
+            },
+        )
+        if amount_minor > 0:
+            account_id = int(account.pk)
+            # After commit, not inside: settling takes the fee job's locks in its own order.
+            transaction.on_commit(lambda: _settle_after_adjustment(account_id, actor))
+    return AdjustmentResult(adjustment, replayed=False)
+
+
+def _settle_after_adjustment(account_id: int, actor: str) -> None:
+    try:
+        settle_debts(account_id, actor=actor)
+    except Exception:  # the credit is committed; the periodic sweep settles later
+        log.exception("billing.settle_after_adjustment_failed", account_id=account_id)

@@ -470,6 +470,7 @@ _KIND_TITLES: dict[str, Promise] = {
     "tariff_change_fee": gettext_lazy("Tariff change fee"),
     "service_connect_fee": gettext_lazy("Service connection fee"),
     "black_list_entry_fee": gettext_lazy("Black list: number added"),
+    "adjustment": gettext_lazy("Balance correction by the operator"),
 }
 
 
@@ -571,6 +572,15 @@ def describe_postings(postings: Sequence[dict[str, Any]], *, list_up_to: int = 3
             item.title = _("Black list: %(number)s added") % {
                 "number": formatting.isolate(formatting.msisdn(cause_id.split("/")[-1]))
             }
+        elif kind == "adjustment":
+            # Staff write the reason for the subscriber (the back office's form says so).
+            item.title = (
+                _("Credited by the operator: correction")
+                if item.amount_minor > 0
+                else _("Debited by the operator: correction")
+            )
+            if posting.get("transaction__memo"):
+                item.details.append(_("Reason: %(reason)s") % {"reason": posting["transaction__memo"]})
         elif kind == "usage":
             summary = charges.get(item.transaction_id)
             if summary is not None:

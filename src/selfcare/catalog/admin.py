@@ -28,8 +28,9 @@ class RateInline(admin.TabularInline[Any, Any]):
 
 @admin.register(Tariff)
 class TariffAdmin(TranslatedFieldsAdminMixin, AuditedModelAdmin):
-    list_display = ("code", "__str__", "fee_minor", "fee_period", "is_open", "is_active", "sort_order")
-    list_filter = ("fee_period", "is_open", "is_active")
+    list_display = ("code", "__str__", "fee_minor", "fee_period", "is_open", "is_active", "available_from",
+                    "available_until", "sort_order")  # fmt: skip
+    list_filter = ("fee_period", "is_open", "is_active", "available_from", "available_until")
     search_fields = ("code",)
     inlines = [AllowanceForTariffInline, RateInline]
 
@@ -45,8 +46,10 @@ class ServiceAdmin(TranslatedFieldsAdminMixin, AuditedModelAdmin):
         "fee_period",
         "is_open",
         "is_active",
+        "available_from",
+        "available_until",
     )
-    list_filter = ("kind", "fee_period", "is_open", "is_active")
+    list_filter = ("kind", "fee_period", "is_open", "is_active", "available_from", "available_until")
     search_fields = ("code",)
     filter_horizontal = ("allowed_tariffs", "requires", "excludes")
     inlines = [AllowanceForServiceInline]

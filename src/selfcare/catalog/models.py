@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from selfcare.kit import clock
 from selfcare.kit.i18n import pick_translation
 
 
@@ -134,7 +136,37 @@ class NumberRange(models.Model):
         return f"+{self.prefix} ({self.get_kind_display()})"
 
 
-class Tariff(TranslatedNameMixin):
+class OfferWindow(models.Model):
+    """When a tariff or service may be chosen: open and active, and inside [available_from,
+    available_until) when those are set. Scheduling a price change = a new version available from the
+    day, the old one available until it (docs/backoffice.md); lines already on it keep it."""
+
+    available_from = models.DateTimeField(
+        _("available from"), null=True, blank=True, help_text=_("Empty: already available.")
+    )
+    available_until = models.DateTimeField(
+        _("available until"), null=True, blank=True, help_text=_("Empty: no end. The end is exclusive.")
+    )
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        super().clean()
+        if self.available_from and self.available_until and self.available_until <= self.available_from:
+            raise ValidationError({"available_until": _("The end must be after the start.")})
+
+    def is_offered(self, at: Any = None) -> bool:
+        moment = at or clock.now()
+        return bool(
+            getattr(self, "is_open", False)
+            and getattr(self, "is_active", False)
+            and (self.available_from is None or self.available_from <= moment)
+            and (self.available_until is None or moment < self.available_until)
+        )
+
+
+class Tariff(TranslatedNameMixin, OfferWindow):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     fee_minor = models.BigIntegerField(_("recurring fee (minor units)"), default=0)
     fee_period = models.CharField(
@@ -181,7 +213,7 @@ class ServiceKind(models.TextChoices):
     CALLER_ID = "caller_id", _("Caller ID")
 
 
-class Service(TranslatedNameMixin):
+class Service(TranslatedNameMixin, OfferWindow):
     """An option a subscriber connects on top of the tariff."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)

@@ -21,6 +21,7 @@ from selfcare.catalog.models import (
     ZoneKind,
     ZonePrefix,
 )
+from selfcare.kit import clock
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,13 @@ def list_tariff_cards(*, include_id: int | None = None) -> list[TariffCard]:
 
 
 def open_for_new() -> Q:
-    return Q(is_open=True, is_active=True)
+    """Open, active, and inside the offer window now (OfferWindow)."""
+    now = clock.now()
+    return (
+        Q(is_open=True, is_active=True)
+        & (Q(available_from__isnull=True) | Q(available_from__lte=now))
+        & (Q(available_until__isnull=True) | Q(available_until__gt=now))
+    )
 
 
 def list_services_for_offer(*, include_ids: Iterable[int] = ()) -> list[Service]:

@@ -2,25 +2,45 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext, gettext_lazy
 
+from selfcare.backoffice.auditing import AuditedModelAdmin, has_model_permission
+from selfcare.backoffice.search import NumberSearchMixin
 from selfcare.identity.models import ApiKey, Device, OneTimeCode, RefreshToken, User, UserSession
 from selfcare.identity.services import Client as ServiceClient
 from selfcare.identity.services import (
     actor_of,
     create_api_key,
     end_web_session,
+    record_audit,
     revoke_api_key,
     revoke_token_families,
 )
 
 
 @admin.register(User)
-class SelfcareUserAdmin(UserAdmin):  # type: ignore[type-arg]
+class SelfcareUserAdmin(NumberSearchMixin, AuditedModelAdmin, UserAdmin):  # type: ignore[type-arg]
+    """Users, staff included: every edit (groups, permissions, staff flag) and password set is audited."""
+
     list_display = ("username", "msisdn", "first_name", "last_name", "is_staff", "is_active", "last_login")
+    list_filter = ("is_staff", "is_superuser", "is_active", "groups")
     search_fields = ("username", "msisdn", "first_name", "last_name", "email")
+    number_search_fields = ("msisdn",)
     fieldsets = (*(UserAdmin.fieldsets or ()), (None, {"fields": ("msisdn", "language")}))
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            record_audit(
+                actor_of(request.user),
+                "backoffice.user.password",
+                subject_type="user",
+                subject_id=id,
+                ip=request.META.get("REMOTE_ADDR"),
+                user_agent=request.headers.get("User-Agent", ""),
+            )
+        return response
 
 
 @admin.register(ApiKey)
@@ -36,7 +56,10 @@ class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
         # A key is revoked (kept, audited), never deleted: its requests stay explainable.
         return False
 
-    @admin.action(description=gettext_lazy("Revoke selected API keys"))
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return has_model_permission(request, ApiKey, "delete")
+
+    @admin.action(description=gettext_lazy("Revoke selected API keys"), permissions=["revoke"])
     def revoke_keys(self, request: HttpRequest, queryset: Any) -> None:
         for key in queryset.filter(revoked_at__isnull=True):
             revoke_api_key(key, actor=actor_of(request.user))
@@ -92,7 +115,10 @@ class UserSessionAdmin(_ReadOnlyAdmin):
     list_select_related = ("user",)
     actions = ["end_sessions"]
 
-    @admin.action(description=gettext_lazy("End the selected sessions"))
+    def has_end_permission(self, request: HttpRequest) -> bool:
+        return has_model_permission(request, UserSession, "change")
+
+    @admin.action(description=gettext_lazy("End the selected sessions"), permissions=["end"])
     def end_sessions(self, request: HttpRequest, queryset: Any) -> None:
         for session in queryset.filter(ended_at__isnull=True).select_related("user"):
             end_web_session(
@@ -112,7 +138,12 @@ class RefreshTokenAdmin(_ReadOnlyAdmin):
     list_select_related = ("user",)
     actions = ["revoke_families"]
 
-    @admin.action(description=gettext_lazy("Revoke the sign-ins of the selected tokens"))
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return has_model_permission(request, RefreshToken, "change")
+
+    @admin.action(
+        description=gettext_lazy("Revoke the sign-ins of the selected tokens"), permissions=["revoke"]
+    )
     def revoke_families(self, request: HttpRequest, queryset: Any) -> None:
         revoke_token_families(
             queryset, actor=actor_of(request.user), client=_client(request), reason="revoked_by_staff"

@@ -25,6 +25,12 @@ def get_balance_and_floor(account_id: int) -> tuple[int, int | None]:
     return int(balance), None if floor is None else int(floor)
 
 
+def get_hard_floor_minor(account_id: int) -> int | None:
+    """The lowest balance any debit may leave: the floor minus the usage overdraft room (None: no floor)."""
+    floor, overdraft = LedgerAccount.objects.values_list("floor_minor", "overdraft_minor").get(pk=account_id)
+    return None if floor is None else int(floor) - int(overdraft)
+
+
 def get_account_by_code(code: str) -> LedgerAccount:
     return LedgerAccount.objects.get(code=code)
 

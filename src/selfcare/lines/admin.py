@@ -7,10 +7,14 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from selfcare.backoffice.adjustments import PERMISSION as ADJUST_PERMISSION
+from selfcare.backoffice.adjustments import adjust_balance_view
 from selfcare.backoffice.auditing import AuditedModelAdmin
+from selfcare.backoffice.search import NumberSearchMixin
 from selfcare.identity.services import actor_of
 from selfcare.kit import clock
 from selfcare.lines import queries, services
@@ -26,10 +30,11 @@ from selfcare.lines.models import (
 
 
 @admin.register(Customer)
-class CustomerAdmin(AuditedModelAdmin):
+class CustomerAdmin(NumberSearchMixin, AuditedModelAdmin):
     list_display = ("name", "kind", "email", "language", "created_at")
     list_filter = ("kind", "language")
     search_fields = ("name", "email", "tax_id")
+    number_search_fields = ("accounts__lines__msisdn",)
     readonly_fields = ("created_at",)
     show_full_result_count = False
 
@@ -38,10 +43,14 @@ class CustomerAdmin(AuditedModelAdmin):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin[Account]):
+class AccountAdmin(NumberSearchMixin, admin.ModelAdmin[Account]):
+    """Read-only: limits change through services; money through "Adjust balance" (its own permission)."""
+
     list_display = ("number", "customer", "kind", "credit_limit_minor", "currency")
     list_filter = ("kind",)
     search_fields = ("number", "customer__name")
+    number_search_fields = ("lines__msisdn",)
+    change_form_template = "admin/lines/account/change_form.html"
     list_select_related = ("customer",)
     readonly_fields = (
         "number",
@@ -57,8 +66,28 @@ class AccountAdmin(admin.ModelAdmin[Account]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_urls(self) -> list[Any]:
+        adjust = path(
+            "<path:object_id>/adjust-balance/",
+            self.admin_site.admin_view(self.adjust_balance_view),
+            name="lines_account_adjust_balance",
+        )
+        return [adjust, *super().get_urls()]
+
+    def adjust_balance_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return adjust_balance_view(self, request, object_id)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        extra = {**(extra_context or {}), "can_adjust_balance": request.user.has_perm(ADJUST_PERMISSION)}
+        return super().change_view(request, object_id, form_url, extra_context=extra)
 
 
 class TariffAssignmentInline(admin.TabularInline[Any, Any]):
@@ -155,7 +184,7 @@ class LineAdmin(AuditedModelAdmin):
             return queryset.filter(msisdn=normalized), False
         return super().get_search_results(request, queryset, search_term)
 
-    @admin.action(description=_("Block selected lines"))
+    @admin.action(description=_("Block selected lines"), permissions=["change"])
     def block_lines(self, request: HttpRequest, queryset: QuerySet[Line]) -> None:
         # On the subscriber's behalf (a call to the help line about a lost phone): the same service,
         # audit row and SMS as the subscriber's own block.
@@ -163,7 +192,7 @@ class LineAdmin(AuditedModelAdmin):
             services.block_line_voluntarily(line, actor=actor_of(request.user))
         self.message_user(request, _("Lines blocked."), messages.SUCCESS)
 
-    @admin.action(description=_("Unblock selected lines"))
+    @admin.action(description=_("Unblock selected lines"), permissions=["change"])
     def unblock_lines(self, request: HttpRequest, queryset: QuerySet[Line]) -> None:
         # Lifts only the subscriber's block: a line that owes fees goes back to blocked for debt.
         for line in queryset.filter(status=LineStatus.BLOCKED_BY_SUBSCRIBER):

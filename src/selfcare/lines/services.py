@@ -428,7 +428,7 @@ def assign_tariff(line: Line, *, tariff: Tariff, actor: str, effective: datetime
 
 def check_service_rules(line: Line, service: Service, connected_ids: set[int]) -> None:
     """Raise the first rule the connection would break: open, allowed tariffs, excludes, requires."""
-    if not (service.is_active and service.is_open):
+    if not service.is_offered():
         raise ServiceClosed()
     allowed = {t.pk for t in service.allowed_tariffs.all()}
     if allowed and line.tariff_id not in allowed:

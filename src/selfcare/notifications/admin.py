@@ -3,11 +3,12 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from selfcare.backoffice.search import NumberSearchMixin
 from selfcare.notifications.models import OutboundSms
 
 
 @admin.register(OutboundSms)
-class OutboundSmsAdmin(admin.ModelAdmin[OutboundSms]):
+class OutboundSmsAdmin(NumberSearchMixin, admin.ModelAdmin[OutboundSms]):
     """Delivery records for support ("did the code go out?"); written only by the notifications services.
 
     The text is never shown: while a message is queued it may still hold a one-time code.
@@ -29,6 +30,7 @@ class OutboundSmsAdmin(admin.ModelAdmin[OutboundSms]):
     )
     list_filter = ("status", "template", "language")
     search_fields = ("msisdn", "provider_message_id")
+    number_search_fields = ("msisdn",)
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:

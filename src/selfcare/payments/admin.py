@@ -10,7 +10,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from selfcare.backoffice.auditing import AuditedModelAdmin
+from selfcare.backoffice.auditing import AuditedModelAdmin, has_model_permission
+from selfcare.backoffice.search import NumberSearchMixin
 from selfcare.identity.services import actor_of
 from selfcare.kit import clock
 from selfcare.payments import services
@@ -52,7 +53,7 @@ class OpenAlertFilter(admin.SimpleListFilter):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(NumberSearchMixin, ReadOnlyAdmin):
     list_display = (
         "public_id",
         "kind",
@@ -67,10 +68,14 @@ class PaymentAdmin(ReadOnlyAdmin):
     )
     list_filter = ("status", "kind", "provider", OpenAlertFilter)
     search_fields = ("=msisdn", "=provider_payment_id", "=public_id")
+    number_search_fields = ("msisdn",)
     date_hierarchy = "created_at"
     actions = ["query_provider"]
 
-    @admin.action(description=_("Ask the provider for the status now"))
+    def has_query_permission(self, request: HttpRequest) -> bool:
+        return has_model_permission(request, Payment, "change")
+
+    @admin.action(description=_("Ask the provider for the status now"), permissions=["query"])
     def query_provider(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
         outcomes = [services.refresh_payment(p, actor=actor_of(request.user)) for p in queryset[:100]]
         self.message_user(request, ", ".join(outcomes) or "-", messages.INFO)
@@ -104,7 +109,12 @@ class PaymentAlertAdmin(ReadOnlyAdmin):
     list_filter = ("kind", UnresolvedFilter, "provider")
     actions = ["mark_resolved"]
 
-    @admin.action(description=_("Mark as resolved (after handling it with the provider)"))
+    def has_resolve_permission(self, request: HttpRequest) -> bool:
+        return has_model_permission(request, PaymentAlert, "change")
+
+    @admin.action(
+        description=_("Mark as resolved (after handling it with the provider)"), permissions=["resolve"]
+    )
     def mark_resolved(self, request: HttpRequest, queryset: QuerySet[PaymentAlert]) -> None:
         for alert in queryset.filter(resolved_at__isnull=True):
             services.resolve_alert(
@@ -130,7 +140,7 @@ class PromisedPaymentRuleAdmin(AuditedModelAdmin):
 
 
 @admin.register(PromisedPayment)
-class PromisedPaymentAdmin(ReadOnlyAdmin):
+class PromisedPaymentAdmin(NumberSearchMixin, ReadOnlyAdmin):
     list_display = (
         "msisdn",
         "amount_minor",
@@ -142,6 +152,7 @@ class PromisedPaymentAdmin(ReadOnlyAdmin):
     )
     list_filter = ("status",)
     search_fields = ("=msisdn",)
+    number_search_fields = ("msisdn",)
 
 
 @admin.register(SavedCard)

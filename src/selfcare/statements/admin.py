@@ -3,11 +3,12 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from selfcare.backoffice.search import NumberSearchMixin
 from selfcare.statements.models import StatementOrder
 
 
 @admin.register(StatementOrder)
-class StatementOrderAdmin(admin.ModelAdmin[StatementOrder]):
+class StatementOrderAdmin(NumberSearchMixin, admin.ModelAdmin[StatementOrder]):
     """The orders, for support ("was it made, was it downloaded?" is in the audit log), read-only.
 
     Staff never get the document: it is the subscriber's call detail (secrecy of communications), so
@@ -38,6 +39,7 @@ class StatementOrderAdmin(admin.ModelAdmin[StatementOrder]):
     )
     list_filter = ("status", "format")
     search_fields = ("msisdn", "public_id")
+    number_search_fields = ("msisdn",)
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from selfcare.backoffice.auditing import AuditedModelAdmin
+from selfcare.backoffice.search import NumberSearchMixin
 from selfcare.backoffice.widgets import TranslatedFieldsAdminMixin, TranslatedTextField
 from selfcare.identity.services import actor_of
 from selfcare.kit import clock
@@ -56,11 +57,12 @@ class AnswerForm(forms.ModelForm[SupportRequest]):
 
 
 @admin.register(SupportRequest)
-class SupportRequestAdmin(admin.ModelAdmin[SupportRequest]):
+class SupportRequestAdmin(NumberSearchMixin, admin.ModelAdmin[SupportRequest]):
     form = AnswerForm
     list_display = ("created_at", "msisdn", "subject", "status", "answered_at")
     list_filter = ("status",)
     search_fields = ("=msisdn", "=line_msisdn", "subject")
+    number_search_fields = ("msisdn", "line_msisdn")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     readonly_fields = (
@@ -100,7 +102,7 @@ class SupportRequestAdmin(admin.ModelAdmin[SupportRequest]):
         except BusinessError as exc:
             messages.error(request, exc.render_message())
 
-    @admin.action(description=_("Close the selected requests"))
+    @admin.action(description=_("Close the selected requests"), permissions=["change"])
     def close_requests(self, request: HttpRequest, queryset: QuerySet[SupportRequest]) -> None:
         for item in queryset.exclude(status=RequestStatus.CLOSED):
             services.close_request(item, actor=actor_of(request.user))
