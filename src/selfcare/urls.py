@@ -9,6 +9,7 @@ from selfcare.web import views as web
 urlpatterns = [
     path("", web.landing, name="landing"),
     path("business/", web.business, name="business"),
+    path("business/", include("selfcare.companies.urls")),
     path("healthz", web.healthz, name="healthz"),
     path("readyz", web.readyz, name="readyz"),
     path("metrics", web.metrics, name="metrics"),

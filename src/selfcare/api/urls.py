@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 
 from selfcare.api.problems import install_problem_handlers
 from selfcare.billing.api import router as changes_router
+from selfcare.companies.api import router as companies_router
 from selfcare.identity.api import profile_router
 from selfcare.identity.api import router as auth_router
 from selfcare.lines.api import network_router as screening_router
@@ -36,6 +37,7 @@ api.add_router("/network/", usage_router)
 api.add_router("/network/", screening_router)
 api.add_router("/changes/", changes_router)
 api.add_router("/black-list/", black_list_router)
+api.add_router("/companies/", companies_router)
 
 
 @api.get("/ping", tags=["meta"], summary="Liveness of the API", auth=None)

@@ -55,6 +55,9 @@ MESSAGE_TEXTS: dict[str, str] = {
     "lines.unblocked_still_in_debt": gettext_noop(
         "%(operator)s: your block is lifted. Outgoing services stay suspended until you top up."
     ),
+    "companies.invitation": gettext_noop(
+        "%(operator)s: you are invited to the corporate cabinet of %(company)s. Set your password: %(link)s"
+    ),
     "support.answered": gettext_noop(
         "%(operator)s: we have answered your request. Read the answer under Help in your account."
     ),
