@@ -90,9 +90,7 @@ def bulk_lines(company: Company, count: int, *, tariff: Tariff) -> None:
 def make_member(company: Company, role: str, *, line: Line | None = None, name: str = "") -> User:
     """A company user (phone + password, no line of their own) with a membership in `company`."""
     msisdn = unique_msisdn()
-    user = User.objects.create_user(
-        username=msisdn, msisdn=msisdn, password="correct horse battery", first_name=name or role.title()
-    )
+    user = User.objects.create_user(username=msisdn, msisdn=msisdn, first_name=name or role.title())
     if role == Role.EMPLOYEE and line is None:
         line = add_line(company, holder_name=name or "Employee")
     Membership.objects.create(company=company, user=user, role=role, line=line, created_at=clock.now())
