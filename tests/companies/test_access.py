@@ -45,7 +45,8 @@ def test_get_membership_answers_for_members_only(world: World) -> None:
 def test_lines_are_seen_within_the_company_and_by_an_employee_only_their_own(world: World) -> None:
     viewer = queries.get_access(world.users["viewer"], world.company.pk)
     employee = queries.get_access(world.users["employee"], world.company.pk)
-    assert viewer is not None and employee is not None
+    assert viewer is not None
+    assert employee is not None
     assert queries.get_company_line(viewer, world.second_line.pk).pk == world.second_line.pk
     assert queries.get_company_line(viewer, world.other_line.pk) is None
     assert queries.get_company_line(employee, world.employee_line.pk).pk == world.employee_line.pk
