@@ -15,7 +15,7 @@ from tests.companies.factories import add_line, make_company, make_member
 from tests.factories import make_account, make_customer, make_line
 
 APP = ServiceClient(ip="192.0.2.30", user_agent="app", language="en")
-ACTORS = ("admin", "accountant", "viewer", "employee", "other_admin", "anonymous", "subscriber")
+ACTORS = ("admin", "accountant", "viewer", "employee", "other_admin", "anonymous", "subscriber", "staff")
 
 
 @dataclass
@@ -51,6 +51,8 @@ def world(db: Any) -> World:
     users["anonymous"] = None
     line = make_line(account=make_account(customer=make_customer()))
     users["subscriber"] = User.objects.create_user(username=line.msisdn, msisdn=line.msisdn)
+    # Operator staff act in the back office; the corporate pages are the members' only.
+    users["staff"] = User.objects.create_user(username="operator", is_staff=True, is_superuser=True)
     employee = Membership.objects.get(company=company, role=Role.EMPLOYEE)
     return World(
         company=company,

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _expect(**by_actor: int) -> dict[str, int]:
-    return {"other_admin": 404, "anonymous": 401, "subscriber": 404, **by_actor}
+    return {"other_admin": 404, "anonymous": 401, "subscriber": 404, "staff": 404, **by_actor}
 
 
 ROUTES: list[tuple[str, str, Any, dict[str, Any] | None, dict[str, int]]] = [

@@ -26,7 +26,7 @@ ALL = dict.fromkeys(ACTORS)
 
 
 def _expect(**by_actor: Any) -> dict[str, Any]:
-    return {**ALL, "other_admin": 404, "anonymous": LOGIN, "subscriber": 404, **by_actor}
+    return {**ALL, "other_admin": 404, "anonymous": LOGIN, "subscriber": 404, "staff": 404, **by_actor}
 
 
 # (name, method, path(world) -> str, data, expected by actor). 302 for a write means it was done.
@@ -298,3 +298,9 @@ def test_a_subscriber_who_is_also_a_member_sees_a_link_to_the_company(world: Wor
     page = web_client(subscriber).get("/home/")
     assert page.status_code == 200
     assert f'href="/business/{world.company.pk}/" data-testid="company-cabinet-link"' in page.content.decode()
+
+
+def test_a_wrong_page_number_leaves_the_other_filters_in_force(world: World) -> None:
+    client = web_client(world.users["viewer"])
+    page = client.get(f"/business/{world.company.pk}/lines/", {"q": "Boris", "page": "x"}).context["page"]
+    assert [row.line.pk for row in page.rows] == [world.second_line.pk]

@@ -37,7 +37,12 @@ class LineFilterForm(forms.Form):
         tariff.choices = [("", _("Any tariff")), *[(str(pk), name) for pk, name in tariffs or []]]
 
     def values(self) -> dict[str, Any]:
-        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        # A wrong value in one field (a page number typed by hand) leaves the others in force:
+        # cleaned_data keeps every field that is valid.
+        data: dict[str, Any] = {}
+        if self.is_bound:
+            self.is_valid()
+            data = self.cleaned_data
         return {
             "search": data.get("q") or "",
             "tariff_id": data.get("tariff"),
