@@ -11,7 +11,8 @@ from selfcare.companies.errors import AlreadyMember, LastAdmin
 from selfcare.companies.models import Role
 from selfcare.companies.queries import Permission, role_allows
 from tests.companies.conftest import World
-from tests.companies.factories import memberships
+from tests.companies.factories import make_company, make_member, memberships
+from tests.concurrency import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +68,24 @@ def test_a_member_is_not_invited_again(world: World) -> None:
         services.invite_member(
             company=world.company, name="V", phone=viewer.msisdn, role="viewer", actor="test"
         )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_demoting_each_other_at_once_leave_one_admin() -> None:
+    # given a company with exactly two admins
+    company = make_company()
+    first, second = make_member(company, Role.ADMIN), make_member(company, Role.ADMIN)
+    ids = {m.user_id: m.pk for m in queries.list_members(company)}
+    targets = [ids[second.pk], ids[first.pk]]
+
+    # when each demotes the other at the same moment
+    def work(index: int) -> object:
+        return services.change_member_role(
+            company=company, membership_id=targets[index], role="viewer", actor=f"user:{index}"
+        )
+
+    results = run_in_threads(2, work, exceptions_as_results=True)
+
+    # then one demotion went through and the other was refused: one admin is left
+    assert sorted(type(result).__name__ for result in results) == ["LastAdmin", "Membership"]
+    assert queries.count_admins(company.pk) == 1
