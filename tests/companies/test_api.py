@@ -150,3 +150,16 @@ def test_an_invitation_with_an_unknown_role_is_refused(world: World) -> None:
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_role"
     assert not Invitation.objects.exists()
+
+
+def test_the_company_routes_are_in_the_openapi_document(db: Any) -> None:
+    paths = Client().get("/api/v1/openapi.json").json()["paths"]
+    assert {
+        "/api/v1/companies/{company_id}",
+        "/api/v1/companies/{company_id}/lines",
+        "/api/v1/companies/{company_id}/lines/{line_id}",
+        "/api/v1/companies/{company_id}/members",
+        "/api/v1/companies/{company_id}/invitations",
+        "/api/v1/companies/{company_id}/members/{member_id}",
+    } <= set(paths)
+    assert "patch" in paths["/api/v1/companies/{company_id}/members/{member_id}"]
