@@ -10,7 +10,7 @@ from selfcare.companies import queries, services
 from selfcare.companies.errors import AlreadyMember, LastAdmin
 from selfcare.companies.models import Role
 from selfcare.companies.queries import Permission, role_allows
-from tests.companies.conftest import World
+from tests.companies.cabinet_world import World, world_fixture  # noqa: F401 - the `world` fixture
 from tests.companies.factories import make_company, make_member, memberships
 from tests.concurrency import run_in_threads
 

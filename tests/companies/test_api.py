@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from selfcare.companies.models import Invitation, Membership
-from tests.companies.conftest import ACTORS, World, bearer
+from tests.companies.cabinet_world import ACTORS, World, bearer, world_fixture  # noqa: F401 - the `world` fixture
 
 pytestmark = pytest.mark.django_db
 

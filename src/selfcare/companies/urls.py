@@ -7,6 +7,8 @@ app_name = "companies"
 urlpatterns = [
     # --- The company's cabinet (co-cabinet): home, lines, members ------------------------------------
     path("cabinet/", views.start, name="start"),
+    # reverse("companies:home") without a company (after accepting an invitation) leads to the landing.
+    path("cabinet/", views.start, name="home"),
     path("<int:company_id>/", views.home, name="home"),
     path("<int:company_id>/lines/", views.lines, name="lines"),
     path("<int:company_id>/lines/<int:line_id>/", views.line, name="line"),

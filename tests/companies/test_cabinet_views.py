@@ -10,12 +10,13 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from selfcare.billing import services as billing
 from selfcare.companies.models import Invitation, Membership, Role
 from selfcare.kit import clock
 from selfcare.notifications.models import OutboundSms
-from tests.companies.conftest import ACTORS, World, web_client
+from tests.companies.cabinet_world import ACTORS, World, web_client, world_fixture  # noqa: F401 - the `world` fixture
 from tests.companies.factories import add_line, bulk_lines, make_company, make_member, memberships
 from tests.factories import make_tariff
 
@@ -304,3 +305,11 @@ def test_a_wrong_page_number_leaves_the_other_filters_in_force(world: World) -> 
     client = web_client(world.users["viewer"])
     page = client.get(f"/business/{world.company.pk}/lines/", {"q": "Boris", "page": "x"}).context["page"]
     assert [row.line.pk for row in page.rows] == [world.second_line.pk]
+
+
+def test_the_company_home_without_a_company_is_the_landing(world: World) -> None:
+    # reverse("companies:home") with no company (after an invitation is accepted) leads to the landing
+    assert reverse("companies:home") == "/business/cabinet/"
+    assert (
+        reverse("companies:home", kwargs={"company_id": world.company.pk}) == f"/business/{world.company.pk}/"
+    )

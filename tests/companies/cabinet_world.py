@@ -1,3 +1,6 @@
+"""The world of the corporate cabinet tests: two companies, a member of each role, a subscriber and
+staff; clients signed in as each (pages) or with their bearer token (API)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,8 +43,8 @@ class World:
         )
 
 
-@pytest.fixture
-def world(db: Any) -> World:
+@pytest.fixture(name="world")
+def world_fixture(db: Any) -> World:
     company = make_company(name="Acme LLC")
     second_line = add_line(company, holder_name="Boris Sidorov")
     other = make_company(name="Other Corp")
