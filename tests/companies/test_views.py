@@ -176,7 +176,7 @@ def test_accepting_the_invitation_sets_the_password_and_signs_in(web, invitation
     assert weak.status_code == 200
     assert Membership.objects.count() == 1
     assert response.status_code == 302
-    assert response["Location"] == "/business/"
+    assert response["Location"] == "/business/cabinet/"  # the start page: the first company's home
     user = User.objects.get(msisdn=row.phone)
     assert web.session["_auth_user_id"] == str(user.pk)
     assert UserSession.objects.filter(user=user, ended_at__isnull=True).count() == 1

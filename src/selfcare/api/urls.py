@@ -8,6 +8,7 @@ from selfcare.api.openapi import SelfcareAPI
 from selfcare.api.problems import install_problem_handlers
 from selfcare.billing.api import router as changes_router
 from selfcare.cabinet.api import router as cabinet_router
+from selfcare.companies.api import router as companies_router
 from selfcare.documents.api import router as documents_router
 from selfcare.identity.api import profile_router
 from selfcare.identity.api import router as auth_router
@@ -42,6 +43,7 @@ api.add_router("/black-list/", black_list_router)
 # The cabinet's own reads sit at the top: /home, /spending, /history, /recent-calls.
 api.add_router("/", cabinet_router)
 api.add_router("/documents/", documents_router)
+api.add_router("/companies/", companies_router)
 
 
 class PingOut(Schema):

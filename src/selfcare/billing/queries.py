@@ -282,3 +282,25 @@ def list_product_changes(line_id: int, *, limit: int = 50) -> list[ProductChange
 def get_product_changes(change_ids: Iterable[int]) -> dict[int, ProductChange]:
     """Applied product changes by id (a one-off fee's transaction names its change)."""
     return {change.pk: change for change in ProductChange.objects.filter(pk__in=list(set(change_ids)))}
+
+
+def sum_line_charges(
+    *, account_id: int, since: datetime, line_ids: Iterable[int] | None = None
+) -> dict[int, int]:
+    """What each line of an account was charged since `since` for fees (recurring fees charged, and the
+    one-off fees of tariff and service changes), line id -> minor units, in two grouped queries. For
+    the corporate cabinet."""
+    fees = FeeCharge.objects.filter(account_id=account_id, status=FeeStatus.CHARGED, charged_at__gte=since)
+    changes = ProductChange.objects.filter(
+        account_id=account_id, created_at__gte=since, change_fee_minor__gt=0
+    )
+    if line_ids is not None:
+        ids = list(line_ids)
+        fees = fees.filter(line_id__in=ids)
+        changes = changes.filter(line_id__in=ids)
+    totals: dict[int, int] = {}
+    for line_id, total in fees.values_list("line_id").annotate(total=Sum("amount_minor")).order_by():
+        totals[int(line_id)] = totals.get(int(line_id), 0) + int(total or 0)
+    for line_id, total in changes.values_list("line_id").annotate(total=Sum("change_fee_minor")).order_by():
+        totals[int(line_id)] = totals.get(int(line_id), 0) + int(total or 0)
+    return totals

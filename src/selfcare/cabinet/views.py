@@ -27,6 +27,7 @@ from selfcare.billing import queries as billing_queries
 from selfcare.cabinet import charts, formatting, queries
 from selfcare.cabinet.forms import BlackListConfirmForm, BlackListForm, ConfirmForm, HistoryFilterForm
 from selfcare.catalog import queries as catalog_queries
+from selfcare.companies import queries as companies_queries
 from selfcare.identity.services import actor_of
 from selfcare.kit import clock
 from selfcare.kit.errors import BusinessError, NotFound
@@ -67,12 +68,26 @@ def _is_htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
 
 
+# The company a subscriber also acts for (0: none), read once per session so that the home page's
+# query budget stays as it was; the home then links to the corporate cabinet.
+COMPANY_SESSION_KEY = "cabinet_company_id"
+
+
+def _company_id(request: HttpRequest) -> int:
+    if COMPANY_SESSION_KEY not in request.session:
+        request.session[COMPANY_SESSION_KEY] = companies_queries.first_company_id(request.user) or 0
+    return int(request.session[COMPANY_SESSION_KEY])
+
+
 @never_cache
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     # The line as a card read in one plain SQL statement: the page runs on every visit and every poll.
     line = queries.get_home_line(request.user)
     if line is None:
+        # A company user without a line of their own lands on the corporate cabinet.
+        if companies_queries.first_company_id(request.user) is not None:
+            return redirect("companies:start")
         raise Http404
     now_s = int(clock.now().timestamp())
     try:
@@ -91,6 +106,10 @@ def home(request: HttpRequest) -> HttpResponse:
     }
     if _is_htmx(request):
         return render(request, "cabinet/home.html#live", context)
+    company_id = _company_id(request)
+    context["company_url"] = (
+        reverse("companies:home", kwargs={"company_id": company_id}) if company_id else None
+    )
     return render(request, "cabinet/home.html", context)
 
 

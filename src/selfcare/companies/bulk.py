@@ -142,7 +142,7 @@ def find_company_lines(
     company"): the answer never says whose a number is.
     """
     wanted_numbers = list(msisdns)
-    found = lines_queries.list_account_lines(
+    found = lines_queries.find_account_lines(
         company.account_id, line_ids=list(line_ids), msisdns=wanted_numbers
     )
     present = {line.msisdn for line in found}

@@ -26,17 +26,23 @@ from django.utils.translation import gettext as _
 from selfcare.companies.errors import (
     AlreadyMember,
     ApplicationNotPending,
+    CompanyNotFound,
     DuplicateNumber,
+    EmployeeNeedsLine,
     InvalidAccountTerms,
     InvalidInvitation,
+    InvalidInvitationPhone,
+    InvalidRole,
     InvalidTaxId,
     InvitationAlreadyAccepted,
     InvitationExpired,
     InvitationNotFound,
+    LastAdmin,
     NumberNotAvailable,
     NumberNotEligible,
     NumberOrPukWrong,
     NumbersRefused,
+    PersonAlreadyMember,
     RejectionReasonRequired,
 )
 from selfcare.companies.models import (
@@ -59,6 +65,7 @@ from selfcare.identity.services import (
 from selfcare.kit import clock
 from selfcare.kit.errors import BusinessError
 from selfcare.kit.money import format_money
+from selfcare.kit.phone import InvalidPhoneNumber, normalize_msisdn
 from selfcare.kit.signing import keyed_hash
 from selfcare.kit.tax_id import InvalidTaxId as InvalidTaxIdText
 from selfcare.kit.tax_id import normalize_tax_id
@@ -580,6 +587,129 @@ def accept_invitation(token: str, *, password: str, client: Client) -> Membershi
             user_agent=client.user_agent,
         )
     return membership
+
+
+# --- The corporate cabinet: members and roles (locks the company row; docs/companies.md) -----------
+
+
+def _lock_company(company_id: int) -> Company:
+    return Company.objects.select_for_update().get(pk=company_id)
+
+
+def _check_role(role: str) -> str:
+    if role not in Role.values:
+        raise InvalidRole()
+    return role
+
+
+def invite_member(
+    *,
+    company: Company,
+    name: str,
+    phone: str,
+    email: str = "",
+    role: str,
+    line_msisdn: str = "",
+    actor: str,
+    language: str = "",
+) -> tuple[Invitation, str]:
+    """An admin invites a person to the company with a role: the phone is normalised, an employee must
+    be given one of the company's lines, and a person already in the company is refused (under the
+    company's lock); then `create_invitation` stores it and sends the link. Returns the invitation and
+    the token."""
+    _check_role(role)
+    try:
+        msisdn = normalize_msisdn(phone, settings.SELFCARE_PHONE_REGION)
+    except InvalidPhoneNumber as exc:
+        raise InvalidInvitationPhone() from exc
+    line = None
+    if role == Role.EMPLOYEE or line_msisdn:
+        try:
+            line_number = normalize_msisdn(line_msisdn, settings.SELFCARE_PHONE_REGION) if line_msisdn else ""
+        except InvalidPhoneNumber as exc:
+            raise EmployeeNeedsLine() from exc
+        line = (
+            lines_queries.get_account_line_by_msisdn(int(company.account_id), line_number)
+            if line_number
+            else None
+        )
+        if line is None:
+            raise EmployeeNeedsLine()
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    with transaction.atomic():
+        _lock_company(company.pk)
+        if Membership.objects.filter(company_id=company.pk, user__msisdn=msisdn).exists():
+            raise PersonAlreadyMember()
+        return create_invitation(
+            company,
+            role=role,
+            name=name.strip(),
+            phone=msisdn,
+            email=email.strip(),
+            line=line if role == Role.EMPLOYEE else None,
+            language=language,
+            actor=actor,
+        )
+
+
+def change_member_role(
+    *, company: Company, membership_id: int, role: str, line_id: int | None = None, actor: str
+) -> Membership:
+    """Give a member another role. The last administrator keeps theirs; an employee needs a line of the
+    company (their current one, or `line_id`)."""
+    _check_role(role)
+    with transaction.atomic():
+        _lock_company(company.pk)
+        membership = _member(company.pk, membership_id)
+        before = {"role": membership.role, "line": membership.line_id}
+        if membership.role == Role.ADMIN and role != Role.ADMIN and _admins(company.pk) <= 1:
+            raise LastAdmin()
+        line_pk = line_id if line_id is not None else membership.line_id
+        if role == Role.EMPLOYEE:
+            line = lines_queries.get_account_line(int(company.account_id), line_pk) if line_pk else None
+            if line is None:
+                raise EmployeeNeedsLine()
+            membership.line_id = line.pk
+        membership.role = role
+        membership.save(update_fields=["role", "line"])
+        record_audit(
+            actor,
+            "company.member_role",
+            subject_type="membership",
+            subject_id=membership.pk,
+            before=before,
+            after={"role": role, "line": membership.line_id},
+        )
+    return membership
+
+
+def remove_member(*, company: Company, membership_id: int, actor: str) -> None:
+    """Take a person out of the company; the last administrator cannot be removed."""
+    with transaction.atomic():
+        _lock_company(company.pk)
+        membership = _member(company.pk, membership_id)
+        if membership.role == Role.ADMIN and _admins(company.pk) <= 1:
+            raise LastAdmin()
+        before = {"user": membership.user_id, "role": membership.role, "line": membership.line_id}
+        membership.delete()
+        record_audit(
+            actor,
+            "company.member_remove",
+            subject_type="membership",
+            subject_id=membership_id,
+            before=before,
+        )
+
+
+def _member(company_id: int, membership_id: int) -> Membership:
+    membership = Membership.objects.filter(company_id=company_id, pk=membership_id).first()
+    if membership is None:
+        raise CompanyNotFound()
+    return membership
+
+
+def _admins(company_id: int) -> int:
+    return Membership.objects.filter(company_id=company_id, role=Role.ADMIN).count()
 
 
 # --- Quotas: the 80 % notice to a company's admins (docs/usage.md, "Quotas") ----------------------

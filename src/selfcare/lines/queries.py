@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.expressions import RawSQL
 
 from selfcare.kit.i18n import pick_translation
@@ -56,7 +56,7 @@ def get_line(line_id: int) -> Line:
     return Line.objects.select_related("account", "tariff").get(pk=line_id)
 
 
-def list_account_lines(
+def find_account_lines(
     account_id: int, *, line_ids: Iterable[int] = (), msisdns: Iterable[str] = ()
 ) -> list[Line]:
     """The account's lines among the given ids or numbers (either may be empty), by number."""
@@ -547,3 +547,69 @@ def list_tariff_eras(line_ids: Iterable[int], *, since: datetime) -> dict[int, l
     for line_id, started_at, tariff_id in rows:
         eras.setdefault(line_id, []).append((started_at, tariff_id))
     return eras
+
+
+# --- Reads for the corporate cabinet (selfcare.companies) ------------------------------------------------
+
+ACCOUNT_LINE_ORDERS = {"number": ("msisdn", "id"), "name": ("holder_name", "msisdn", "id")}
+
+
+def list_account_lines(
+    account_id: int,
+    *,
+    search: str = "",
+    tariff_id: int | None = None,
+    status: str = "",
+    order: str = "number",
+) -> Any:
+    """The account's lines (a lazy queryset with their tariff, to paginate), searched by number or
+    holder name, filtered by tariff and status, ordered by number or holder name. Served by the
+    (account, status) index; a number search narrows on the unique msisdn index."""
+    lines = Line.objects.filter(account_id=account_id).select_related("tariff")
+    text = search.strip()
+    if text:
+        digits = "".join(ch for ch in text if ch.isdigit())
+        condition = Q(holder_name__icontains=text)
+        if digits and len(digits) >= 3:
+            condition |= Q(msisdn__contains=digits)
+        lines = lines.filter(condition)
+    if tariff_id is not None:
+        lines = lines.filter(tariff_id=tariff_id)
+    if status:
+        lines = lines.filter(status=status)
+    return lines.order_by(*ACCOUNT_LINE_ORDERS.get(order, ACCOUNT_LINE_ORDERS["number"]))
+
+
+def list_lines_by_ids(line_ids: Iterable[int]) -> dict[int, Line]:
+    """Lines with their tariff, by id (one query)."""
+    ids = list(line_ids)
+    return {line.pk: line for line in Line.objects.filter(pk__in=ids).select_related("tariff")} if ids else {}
+
+
+def get_account_line(account_id: int, line_id: int) -> Line | None:
+    """One line of the account with its account, balance and tariff; None for anyone else's line."""
+    return (
+        Line.objects.select_related("account__ledger_account", "tariff")
+        .filter(account_id=account_id, pk=line_id)
+        .first()
+    )
+
+
+def get_account_line_by_msisdn(account_id: int, msisdn: str) -> Line | None:
+    return Line.objects.filter(account_id=account_id, msisdn=msisdn).first()
+
+
+def list_account_tariffs(account_id: int) -> list[tuple[int, dict[str, str]]]:
+    """The tariffs the account's lines are on (id, names by language), for a filter (one query)."""
+    rows = (
+        Line.objects.filter(account_id=account_id)
+        .values_list("tariff_id", "tariff__name")
+        .distinct()
+        .order_by("tariff_id")
+    )
+    return [(int(tariff_id), name or {}) for tariff_id, name in rows]
+
+
+def count_account_lines_by_status(account_id: int) -> dict[str, int]:
+    rows = Line.objects.filter(account_id=account_id).values_list("status").annotate(n=Count("id"))
+    return {status: int(n) for status, n in rows}

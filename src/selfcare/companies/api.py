@@ -1,0 +1,211 @@
+"""/api/v1/companies/: the corporate cabinet for apps and company systems (subscriber bearer tokens of
+company users). Every route names the company and goes through `access.api_access`: not a member is
+404, a role without the permission 403, an object of another company 404 (docs/companies.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from selfcare.api.problems import Problem
+from selfcare.api.subscriber import RowId
+from selfcare.companies import queries, services
+from selfcare.companies.access import api_access, api_line
+from selfcare.companies.errors import CompanyNotFound
+from selfcare.companies.queries import Permission
+from selfcare.companies.schemas import (
+    CompanyBucketOut,
+    CompanyCategoryOut,
+    CompanyServiceOut,
+    CompanySummaryOut,
+    InvitationIn,
+    InvitationOut,
+    LineDetailsOut,
+    LineOut,
+    LinePageOut,
+    LineSpendOut,
+    MemberOut,
+    RoleIn,
+)
+from selfcare.identity.auth import SubscriberBearer
+from selfcare.identity.services import actor_of
+from selfcare.kit.i18n import pick_translation
+
+router = Router(tags=["companies"], auth=SubscriberBearer())
+_ERRORS: dict[int, type[Problem]] = {401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem}
+MAX_PER_PAGE = 200
+
+
+@router.get(
+    "/{company_id}", response={200: CompanySummaryOut, **_ERRORS}, summary="The company's money and spending"
+)
+def summary(request: HttpRequest, company_id: RowId) -> CompanySummaryOut:
+    access = api_access(request, company_id, Permission.VIEW_COMPANY)
+    data = queries.get_company_summary(access.company)
+    return CompanySummaryOut(
+        id=access.company.pk,
+        name=access.company.name,
+        role=access.role,
+        account_kind=data.account_kind,
+        currency=str(access.company.account.currency),
+        balance_minor=data.balance_minor,
+        credit_limit_minor=data.credit_limit_minor,
+        available_minor=data.available_minor,
+        owed_minor=data.owed_minor,
+        spent_month_minor=data.month_total_minor,
+        month_start=data.month_start,
+        categories=[
+            CompanyCategoryOut(code=c.code, label=c.label, amount_minor=c.amount_minor)
+            for c in data.categories
+        ],
+        top_lines=[
+            LineSpendOut(
+                line_id=row.line.pk,
+                msisdn=row.line.msisdn,
+                holder_name=row.line.holder_name,
+                amount_minor=row.amount_minor,
+            )
+            for row in data.top_lines
+        ],
+        lines_by_status=data.lines_by_status,
+    )
+
+
+def _line_out(line: Any, spent_minor: int) -> dict[str, Any]:
+    return {
+        "id": line.pk,
+        "msisdn": line.msisdn,
+        "holder_name": line.holder_name,
+        "status": line.status,
+        "tariff_id": line.tariff_id,
+        "tariff_name": pick_translation(line.tariff.name),
+        "spent_month_minor": spent_minor,
+    }
+
+
+@router.get(
+    "/{company_id}/lines", response={200: LinePageOut, **_ERRORS}, summary="The company's lines, a page"
+)
+def list_lines(
+    request: HttpRequest,
+    company_id: RowId,
+    search: str = "",
+    tariff_id: int | None = None,
+    status: str = "",
+    sort: str = "number",
+    page: int = 1,
+    per_page: int = 50,
+) -> LinePageOut:
+    access = api_access(request, company_id, Permission.VIEW_LINES)
+    result = queries.list_company_lines(
+        access.company,
+        search=search[:100],
+        tariff_id=tariff_id,
+        status=status,
+        order=sort if sort in queries.LINE_ORDERS else "number",
+        page=page,
+        per_page=max(1, min(per_page, MAX_PER_PAGE)),
+    )
+    return LinePageOut(
+        count=result.count,
+        page=result.number,
+        pages=result.num_pages,
+        per_page=result.per_page,
+        items=[LineOut(**_line_out(row.line, row.spent_minor)) for row in result.rows],
+    )
+
+
+@router.get("/{company_id}/lines/{line_id}", response={200: LineDetailsOut, **_ERRORS}, summary="One line")
+def get_line(request: HttpRequest, company_id: RowId, line_id: RowId) -> LineDetailsOut:
+    access = api_access(request, company_id)
+    line = api_line(access, line_id)
+    details = queries.get_line_details(access.company, line)
+    return LineDetailsOut(
+        **_line_out(line, details.spent_minor),
+        usage_month_minor=details.usage_minor,
+        fees_month_minor=details.fees_minor,
+        services=[
+            CompanyServiceOut(
+                id=a.service.pk,
+                code=a.service.code,
+                name=pick_translation(a.service.name),
+                connected_at=a.connected_at,
+            )
+            for a in details.services
+        ],
+        buckets=[
+            CompanyBucketOut(
+                usage_kind=b.usage_kind, amount=b.amount, remaining=b.remaining, period_end=b.period_end
+            )
+            for b in details.buckets
+        ],
+    )
+
+
+def _member_out(member: Any) -> MemberOut:
+    return MemberOut(
+        id=member.pk,
+        user_id=member.user_id,
+        name=member.user.get_full_name() or member.user.username,
+        msisdn=member.user.msisdn,
+        role=member.role,
+        line_id=member.line_id,
+        created_at=member.created_at,
+    )
+
+
+@router.get(
+    "/{company_id}/members", response={200: list[MemberOut], **_ERRORS}, summary="The company's people"
+)
+def list_members(request: HttpRequest, company_id: RowId) -> list[MemberOut]:
+    access = api_access(request, company_id, Permission.VIEW_MEMBERS)
+    return [_member_out(member) for member in queries.list_members(access.company)]
+
+
+@router.post(
+    "/{company_id}/invitations",
+    response={201: InvitationOut, **_ERRORS},
+    summary="Invite a person with a role (the link goes by SMS and e-mail)",
+)
+def invite(request: HttpRequest, company_id: RowId, body: InvitationIn) -> Status[InvitationOut]:
+    access = api_access(request, company_id, Permission.MANAGE_MEMBERS)
+    invitation, _token = services.invite_member(
+        company=access.company,
+        name=body.name,
+        phone=body.phone,
+        email=body.email,
+        role=body.role,
+        line_msisdn=body.line,
+        actor=actor_of(request.user),
+    )
+    return Status(
+        201,
+        InvitationOut(
+            id=invitation.pk,
+            role=invitation.role,
+            phone=invitation.phone,
+            line_id=invitation.line_id,
+            expires_at=invitation.expires_at,
+        ),
+    )
+
+
+@router.patch(
+    "/{company_id}/members/{member_id}", response={200: MemberOut, **_ERRORS}, summary="Change a role"
+)
+def change_role(request: HttpRequest, company_id: RowId, member_id: RowId, body: RoleIn) -> MemberOut:
+    access = api_access(request, company_id, Permission.MANAGE_MEMBERS)
+    if queries.get_member(access.company, member_id) is None:
+        raise CompanyNotFound()
+    services.change_member_role(
+        company=access.company,
+        membership_id=member_id,
+        role=body.role,
+        line_id=body.line_id,
+        actor=actor_of(request.user),
+    )
+    member = queries.get_member(access.company, member_id)
+    return _member_out(member)

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from ninja import Field, Schema
+
+
+class CompanyCategoryOut(Schema):
+    code: str
+    label: str
+    amount_minor: int
+
+
+class LineSpendOut(Schema):
+    line_id: int
+    msisdn: str
+    holder_name: str
+    amount_minor: int
+
+
+class CompanySummaryOut(Schema):
+    id: int
+    name: str
+    role: str  # the caller's role in the company
+    account_kind: str  # prepaid | postpaid
+    currency: str
+    balance_minor: int
+    credit_limit_minor: int
+    available_minor: int  # balance plus credit limit, never below zero
+    owed_minor: int  # a postpaid account's negative balance plus unpaid fees
+    spent_month_minor: int
+    month_start: datetime
+    categories: list[CompanyCategoryOut]
+    top_lines: list[LineSpendOut]
+    lines_by_status: dict[str, int]
+
+
+class LineOut(Schema):
+    id: int
+    msisdn: str
+    holder_name: str
+    status: str
+    tariff_id: int
+    tariff_name: str
+    spent_month_minor: int
+
+
+class LinePageOut(Schema):
+    count: int
+    page: int
+    pages: int
+    per_page: int
+    items: list[LineOut]
+
+
+class CompanyServiceOut(Schema):
+    id: int
+    code: str
+    name: str
+    connected_at: datetime
+
+
+class CompanyBucketOut(Schema):
+    usage_kind: str
+    amount: int
+    remaining: int
+    period_end: datetime | None
+
+
+class LineDetailsOut(LineOut):
+    usage_month_minor: int
+    fees_month_minor: int
+    services: list[CompanyServiceOut]
+    buckets: list[CompanyBucketOut]
+
+
+class MemberOut(Schema):
+    id: int
+    user_id: int
+    name: str
+    msisdn: str | None
+    role: str
+    line_id: int | None
+    created_at: datetime
+
+
+class InvitationIn(Schema):
+    name: str = Field(min_length=1, max_length=200)
+    phone: str = Field(max_length=32)
+    email: str = Field("", max_length=254)
+    role: str = Field(max_length=16)  # admin | accountant | viewer | employee
+    line: str = Field("", max_length=32)  # the employee's line (a number of the company)
+
+
+class InvitationOut(Schema):
+    id: int
+    role: str
+    phone: str
+    line_id: int | None
+    expires_at: datetime
+
+
+class RoleIn(Schema):
+    role: str = Field(max_length=16)
+    line_id: int | None = None  # for the employee role: one of the company's lines
