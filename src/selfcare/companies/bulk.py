@@ -55,6 +55,8 @@ if TYPE_CHECKING:
 
 # A CSV upload or a selection is refused above this many lines (one request is one job).
 MAX_LINES_PER_REQUEST = 10_000
+# An uploaded CSV is read up to this size (10,000 numbers in any format fit well within it).
+MAX_CSV_BYTES = 1_000_000
 # A request still running this long after it started is taken to have lost its job (sweep).
 STALE_AFTER = timedelta(minutes=15)
 
