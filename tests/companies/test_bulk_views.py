@@ -173,3 +173,22 @@ def test_the_progress_partial_polls_while_queued(world: World, frozen_clock: Any
     assert 'hx-trigger="every 2s"' in html
     assert "<table" not in html
     assert "HX-Refresh" not in partial
+
+
+def test_all_lines_matching_the_filter_are_chosen_by_the_filter(world: World, frozen_clock: Any) -> None:
+    admin = web_client(world.users["admin"])
+    base = f"/business/{world.company.pk}/bulk/"
+
+    lines_page = admin.get(f"/business/{world.company.pk}/lines/", {"q": "Boris"}).content.decode()
+    form = admin.get(base, {"by_filter": "1", "q": "Boris"}).content.decode()
+    preview = admin.post(base, {"action": "set_quota", "quota": "500", "by_filter": "1", "q": "Boris"})
+
+    assert f'href="{base}?by_filter=1&amp;q=Boris"' in lines_page
+    assert "1 line matches the filter." in form
+    html = preview.content.decode()
+    assert [(r["line"], r["allowed"], r["cost"]) for r in rows(html, "bulk-preview-table")] == [
+        (str(world.second_line.pk), "1", "0")
+    ]
+    assert f'name="line_ids" value="{world.second_line.pk}"' in html
+    assert 'name="quota" value="500"' in html
+    assert BulkRequest.objects.count() == 0
