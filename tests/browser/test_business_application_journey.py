@@ -1,6 +1,8 @@
 """A company applies on a phone with three numbers and their PUK codes, staff approve the application in
 the back office as postpaid with a credit limit, and the contact person follows the SMS invitation,
-sets a password and lands signed in — with no page error (CSP violations included)."""
+sets a password and lands signed in; then, with 97 more lines on the account, the admin uploads a CSV
+of the 100 numbers on the bulk page to connect a service, confirms, and reads the per-line report —
+with no page error (CSP violations included)."""
 
 from __future__ import annotations
 
@@ -13,13 +15,14 @@ from django.core.cache import cache
 from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from selfcare.companies.models import Application, Company, Membership
+from selfcare.companies.models import Application, BulkItem, BulkRequest, Company, Membership
 from selfcare.identity.models import User
 from selfcare.identity.throttles import get_limiter
-from selfcare.lines.models import Line
+from selfcare.ledger.queries import get_balance_minor
+from selfcare.lines.models import Line, ServiceAssignment
 from selfcare.notifications.services import list_recent_console_messages
 from tests.browser.conftest import DESKTOP, PHONE, artifact_path
-from tests.factories import make_line, make_region
+from tests.factories import make_line, make_region, make_service
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -53,7 +56,12 @@ def click_and_wait(page: Page, locator: str, url_part: str) -> None:
 
 
 def test_apply_with_three_numbers_approve_in_the_back_office_and_accept_the_invitation(
-    browser: Browser, live_server: LiveServer, fresh_limits: None, console_messages: list[str], settings
+    browser: Browser,
+    live_server: LiveServer,
+    fresh_limits: None,
+    console_messages: list[str],
+    settings,
+    tmp_path,
 ) -> None:
     # Given three lines with PUK codes, a region, and a member of staff
     settings.SELFCARE_NEW_DEVICE_CONFIRMATION = False
@@ -122,7 +130,7 @@ def test_apply_with_three_numbers_approve_in_the_back_office_and_accept_the_invi
     phone.locator("#id_password1").fill(PASSWORD)
     phone.locator("#id_password2").fill(PASSWORD)
     phone.screenshot(path=artifact_path("business-4-invitation.png"), full_page=True)
-    click_and_wait(phone, "[data-testid=invitation-form] button[type=submit]", r"/business/$")
+    click_and_wait(phone, "[data-testid=invitation-form] button[type=submit]", r"/business/\d+/$")
 
     # Then they are the company's signed-in administrator, and no page had an error
     user = User.objects.get(msisdn=CONTACT)
@@ -130,5 +138,69 @@ def test_apply_with_three_numbers_approve_in_the_back_office_and_accept_the_invi
         (company.pk, user.pk, "admin")
     ]
     assert user.check_password(PASSWORD)
+
+    # Given 97 more lines on the company's account and a service with a connect fee of 10.00
+    tariff = lines[0].tariff
+    for _ in range(97):
+        make_line(account=company.account, tariff=tariff)
+    numbers = list(
+        Line.objects.filter(account=company.account).order_by("msisdn").values_list("msisdn", flat=True)
+    )
+    assert len(numbers) == 100
+    option = make_service(code="roaming", name={"en": "Roaming"}, connect_fee_minor=1_000)
+    balance_before = get_balance_minor(company.account.ledger_account_id)
+    # ...and a CSV of the 100 numbers as people type them (a header, national and international forms)
+    csv_file = tmp_path / "numbers.csv"
+    rows = ["number;name"] + [(f"8{n[2:]};x" if index % 2 else f"{n};x") for index, n in enumerate(numbers)]
+    csv_file.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    # When the admin opens the bulk page from the nav, uploads the CSV to connect the service, previews
+    click_and_wait(phone, "nav.cabinet-nav a:text('Bulk changes')", r"/bulk/$")
+    phone.locator("#id_action").select_option("connect_service")
+    phone.locator("#id_service").select_option(label="Roaming")
+    phone.locator("#id_numbers_file").set_input_files(str(csv_file))
+    click_and_wait(phone, "[data-testid=bulk-form] button[type=submit]", r"/bulk/$")
+
+    # Then the preview lists the 100 lines at 10.00 each, 1,000.00 in all, which the account covers
+    expect(phone.locator("[data-testid=bulk-preview-table] tbody tr")).to_have_count(100)
+    expect(
+        phone.locator("[data-testid=bulk-preview-table] tr[data-allowed='1'][data-cost='1000']")
+    ).to_have_count(100)
+    expect(phone.get_by_test_id("bulk-total")).to_have_attribute("data-total", "100000")
+    expect(phone.get_by_test_id("bulk-total")).to_have_attribute("data-covered", "1")
+    phone.screenshot(path=artifact_path("business-5-bulk-preview.png"), full_page=True)
+
+    # When they confirm
+    click_and_wait(phone, "[data-testid=bulk-confirm] button[name=confirm]", r"/bulk/\d+/$")
+
+    # Then the report says each of the 100 lines got the service for 10.00, and so does the ledger
+    expect(phone.get_by_test_id("bulk-progress")).to_have_attribute("data-status", "done")
+    report = phone.locator("[data-testid=bulk-report] tbody tr")
+    expect(report).to_have_count(100)
+    reported = [
+        (
+            row.get_attribute("data-msisdn"),
+            row.get_attribute("data-status"),
+            row.get_attribute("data-charged"),
+        )
+        for row in report.all()
+    ]
+    assert sorted(reported) == [(n, "succeeded", "1000") for n in numbers]
+    request = BulkRequest.objects.get()
+    assert (request.status, request.total, request.succeeded, request.failed, request.charged_minor) == (
+        "done",
+        100,
+        100,
+        0,
+        100_000,
+    )
+    assert BulkItem.objects.filter(request=request, status="succeeded").count() == 100
+    assert ServiceAssignment.objects.filter(service=option, line__account=company.account).count() == 100
+    assert get_balance_minor(company.account.ledger_account_id) == balance_before - 100_000
+    phone.screenshot(path=artifact_path("business-6-bulk-report.png"), full_page=True)
+    click_and_wait(phone, "nav.cabinet-nav a:text('Request history')", r"/bulk/history/$")
+    expect(phone.locator(f"[data-testid=bulk-history] tr[data-request='{request.pk}']")).to_have_attribute(
+        "data-status", "done"
+    )
     assert [m for m in console_messages if m.startswith(("error:", "pageerror:"))] == []
     assert [m for m in desk_messages if m.startswith("pageerror:")] == []

@@ -20,7 +20,7 @@ from selfcare.identity.models import AuditEvent
 from selfcare.kit import clock
 from selfcare.ledger.models import Transaction
 from selfcare.ledger.queries import get_balance_minor, verify_ledger
-from selfcare.lines.models import AccountKind, Line, ServiceAssignment
+from selfcare.lines.models import AccountKind, Line, LineQuota, ServiceAssignment
 from tests.concurrency import run_in_threads
 from tests.factories import make_account, make_customer, make_line, make_region, make_service, make_tariff
 
@@ -261,6 +261,49 @@ def test_numbers_from_a_csv_in_any_format_and_lines_not_of_the_company(frozen_cl
         [first.pk, second.pk], key=lambda pk: Line.objects.get(pk=pk).msisdn
     )
     assert missing == [other.msisdn]
+
+
+def test_a_quota_set_on_every_line_and_then_removed(frozen_clock, django_capture_on_commit_callbacks):
+    # Given a company of 2 lines, one of them terminated
+    company = make_company(lines=2)
+    lines = company_lines(company)
+    Line.objects.filter(pk=lines[1].pk).update(status="terminated")
+    lines = company_lines(company)
+
+    # When the admin previews and sets a quota of 500.00, then removes it
+    preview = bulk.preview_bulk(company, lines=lines, action="set_quota", quota_minor=50_000)
+    with django_capture_on_commit_callbacks(execute=True):
+        request = bulk.submit_bulk(company, lines=lines, action="set_quota", quota_minor=50_000, actor=ADMIN)
+    limits_set = list(LineQuota.objects.filter(line__in=lines).values_list("line_id", "limit_minor"))
+    with django_capture_on_commit_callbacks(execute=True):
+        removed = bulk.submit_bulk(
+            company, lines=lines[:1], action="set_quota", quota_minor=None, actor=ADMIN
+        )
+
+    # Then the live line got the quota at no cost, the terminated one was refused, and removal worked
+    assert [(x.allowed, x.code, x.cost_minor) for x in preview.lines] == [
+        (True, "", 0),
+        (False, "line_terminated", 0),
+    ]
+    assert preview.total_cost_minor == 0
+    assert BulkRequest.objects.get(pk=request.pk).quota_minor == 50_000
+    assert report(request) == [
+        (lines[0].msisdn, "succeeded", "", 0),
+        (lines[1].msisdn, "failed", "line_terminated", 0),
+    ]
+    assert limits_set == [(lines[0].pk, 50_000)]
+    assert report(removed) == [(lines[0].msisdn, "succeeded", "", 0)]
+    assert LineQuota.objects.get(line=lines[0]).limit_minor is None
+    assert balance(company) == 0
+
+
+def test_a_negative_quota_is_refused_and_stores_nothing(frozen_clock):
+    company = make_company(lines=1)
+    with pytest.raises(BulkRequestInvalid):
+        bulk.submit_bulk(
+            company, lines=company_lines(company), action="set_quota", quota_minor=-1, actor=ADMIN
+        )
+    assert BulkRequest.objects.count() == 0
 
 
 @pytest.mark.parametrize(

@@ -8,16 +8,23 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from selfcare.api.problems import Problem
 from selfcare.api.subscriber import RowId
-from selfcare.companies import queries, services
+from selfcare.companies import bulk, queries, services
 from selfcare.companies.access import api_access, api_line
-from selfcare.companies.errors import CompanyNotFound
+from selfcare.companies.errors import BulkRequestInvalid, CompanyNotFound
 from selfcare.companies.queries import Permission
 from selfcare.companies.schemas import (
     CompanyBucketOut,
+    CompanyBulkIn,
+    CompanyBulkItemOut,
+    CompanyBulkLinePreviewOut,
+    CompanyBulkPreviewOut,
+    CompanyBulkReportOut,
+    CompanyBulkRequestOut,
     CompanyCategoryOut,
     CompanyServiceOut,
     CompanySummaryOut,
@@ -32,7 +39,9 @@ from selfcare.companies.schemas import (
 )
 from selfcare.identity.auth import SubscriberBearer
 from selfcare.identity.services import actor_of
+from selfcare.kit.errors import BusinessError
 from selfcare.kit.i18n import pick_translation
+from selfcare.lines.services import normalize_number
 
 router = Router(tags=["companies"], auth=SubscriberBearer())
 _ERRORS: dict[int, type[Problem]] = {401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem}
@@ -209,3 +218,148 @@ def change_role(request: HttpRequest, company_id: RowId, member_id: RowId, body:
     )
     member = queries.get_member(access.company, member_id)
     return _member_out(member)
+
+
+# --- Bulk changes ------------------------------------------------------------------------------------
+
+_BODY_ERRORS: dict[int, type[Problem]] = {400: Problem, **_ERRORS}
+
+
+def _bulk_lines(access: Any, body: CompanyBulkIn) -> tuple[list[Any], list[str]]:
+    """The lines the body names, and the numbers that are not lines of this company (an id that is
+    not one of its lines refuses the whole request: ids come from our own answers)."""
+    numbers: list[str] = []
+    for raw in body.msisdns:
+        try:
+            numbers.append(normalize_number(raw))
+        except BusinessError:
+            raise BulkRequestInvalid(_("%(number)s is not a phone number."), number=raw[:32]) from None
+    numbers = list(dict.fromkeys(numbers))
+    ids = list(dict.fromkeys(body.line_ids))
+    by_id, missing = bulk.find_company_lines(access.company, line_ids=ids) if ids else ([], [])
+    if len(by_id) != len(ids):
+        raise BulkRequestInvalid(_("Some of the chosen lines are not lines of this company."))
+    by_number, missing = bulk.find_company_lines(access.company, msisdns=numbers) if numbers else ([], [])
+    chosen = {line.pk: line for line in [*by_id, *by_number]}
+    return list(chosen.values()), missing
+
+
+def _bulk_targets(body: CompanyBulkIn) -> dict[str, Any]:
+    tariff = queries.get_bulk_tariff(body.tariff_id) if body.tariff_id else None
+    service = queries.get_bulk_service(body.service_id) if body.service_id else None
+    if body.tariff_id and tariff is None:
+        raise BulkRequestInvalid(_("The tariff is not open for change."))
+    if body.service_id and service is None:
+        raise BulkRequestInvalid(_("The service is not found."))
+    return {"action": body.action, "tariff": tariff, "service": service, "quota_minor": body.quota_minor}
+
+
+def _bulk_request_out(found: Any) -> dict[str, Any]:
+    return {
+        "id": found.pk,
+        "action": found.action,
+        "tariff_id": found.tariff_id,
+        "service_id": found.service_id,
+        "quota_minor": found.quota_minor,
+        "selection": found.selection,
+        "requested_by": found.requested_by,
+        "status": found.status,
+        "total": found.total,
+        "succeeded": found.succeeded,
+        "failed": found.failed,
+        "charged_minor": found.charged_minor,
+        "created_at": found.created_at,
+        "started_at": found.started_at,
+        "finished_at": found.finished_at,
+    }
+
+
+@router.post(
+    "/{company_id}/bulk/preview",
+    response={200: CompanyBulkPreviewOut, **_BODY_ERRORS},
+    summary="What a bulk change would do to each line, and its total cost (writes nothing)",
+)
+def bulk_preview(request: HttpRequest, company_id: RowId, body: CompanyBulkIn) -> CompanyBulkPreviewOut:
+    access = api_access(request, company_id, Permission.MANAGE_LINES)
+    lines, missing = _bulk_lines(access, body)
+    preview = bulk.preview_bulk(access.company, lines=lines, **_bulk_targets(body))
+    return CompanyBulkPreviewOut(
+        action=preview.action,
+        allowed_count=preview.allowed_count,
+        refused_count=preview.refused_count,
+        total_cost_minor=preview.total_cost_minor,
+        balance_minor=preview.balance_minor,
+        available_minor=preview.available_minor,
+        covered=preview.covered,
+        missing=missing,
+        lines=[
+            CompanyBulkLinePreviewOut(
+                line_id=row.line_id,
+                msisdn=row.msisdn,
+                holder_name=row.holder_name,
+                allowed=row.allowed,
+                code=row.code,
+                message=row.message,
+                cost_minor=row.cost_minor,
+            )
+            for row in preview.lines
+        ],
+    )
+
+
+@router.post(
+    "/{company_id}/bulk",
+    response={201: CompanyBulkRequestOut, **_BODY_ERRORS},
+    summary="Submit a bulk change (its job applies it line by line)",
+)
+def bulk_submit(
+    request: HttpRequest, company_id: RowId, body: CompanyBulkIn
+) -> Status[CompanyBulkRequestOut]:
+    access = api_access(request, company_id, Permission.MANAGE_LINES)
+    lines, _missing = _bulk_lines(access, body)
+    submitted = bulk.submit_bulk(
+        access.company,
+        lines=lines,
+        actor=actor_of(request.user),
+        selection="API",
+        **_bulk_targets(body),
+    )
+    return Status(201, CompanyBulkRequestOut(**_bulk_request_out(submitted)))
+
+
+@router.get(
+    "/{company_id}/bulk",
+    response={200: list[CompanyBulkRequestOut], **_ERRORS},
+    summary="The company's bulk requests, newest first",
+)
+def bulk_history(request: HttpRequest, company_id: RowId) -> list[CompanyBulkRequestOut]:
+    access = api_access(request, company_id, Permission.MANAGE_LINES)
+    return [CompanyBulkRequestOut(**_bulk_request_out(r)) for r in bulk.list_bulk_requests(access.company)]
+
+
+@router.get(
+    "/{company_id}/bulk/{request_id}",
+    response={200: CompanyBulkReportOut, **_ERRORS},
+    summary="A bulk request's status and per-line report",
+)
+def bulk_report(request: HttpRequest, company_id: RowId, request_id: RowId) -> CompanyBulkReportOut:
+    access = api_access(request, company_id, Permission.MANAGE_LINES)
+    found = bulk.get_bulk_request(access.company, request_id)
+    if found is None:
+        raise CompanyNotFound()
+    return CompanyBulkReportOut(
+        **_bulk_request_out(found),
+        items=[
+            CompanyBulkItemOut(
+                line_id=item.line_id,
+                msisdn=item.line.msisdn,
+                holder_name=item.line.holder_name,
+                status=item.status,
+                code=item.code,
+                message=item.message,
+                charged_minor=item.charged_minor,
+                processed_at=item.processed_at,
+            )
+            for item in bulk.list_bulk_items(found)
+        ],
+    )

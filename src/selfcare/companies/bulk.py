@@ -55,6 +55,8 @@ if TYPE_CHECKING:
 
 # A CSV upload or a selection is refused above this many lines (one request is one job).
 MAX_LINES_PER_REQUEST = 10_000
+# An uploaded CSV is read up to this size (10,000 numbers in any format fit well within it).
+MAX_CSV_BYTES = 1_000_000
 # A request still running this long after it started is taken to have lost its job (sweep).
 STALE_AFTER = timedelta(minutes=15)
 
@@ -152,13 +154,21 @@ def find_company_lines(
 # --- Preview ---------------------------------------------------------------------------------------
 
 
-def _check_target(action: str, *, tariff: Tariff | None, service: Service | None) -> None:
+def _check_target(
+    action: str, *, tariff: Tariff | None, service: Service | None, quota_minor: int | None = None
+) -> None:
+    if action not in BulkAction.values:
+        raise BulkRequestInvalid(_("This change cannot be made in bulk."))
+    if (
+        action == BulkAction.SET_QUOTA
+        and quota_minor is not None
+        and (isinstance(quota_minor, bool) or quota_minor < 0)
+    ):
+        raise BulkRequestInvalid(_("The quota must be zero or more."))
     if action == BulkAction.CHANGE_TARIFF and tariff is None:
         raise BulkRequestInvalid(_("Choose the tariff."))
     if action in (BulkAction.CONNECT_SERVICE, BulkAction.DISCONNECT_SERVICE) and service is None:
         raise BulkRequestInvalid(_("Choose the service."))
-    if action not in BulkAction.values or action == BulkAction.SET_QUOTA:
-        raise BulkRequestInvalid(_("This change cannot be made in bulk."))
 
 
 def _preview_line(
@@ -176,6 +186,9 @@ def _preview_line(
     if action == BulkAction.UNBLOCK:
         if line.status != BLOCKED_BY_SUBSCRIBER:
             return refused("not_blocked", _("The line is not blocked."))
+        return BulkLinePreview(line.pk, line.msisdn, line.holder_name, True, "", "", 0)
+    if action == BulkAction.SET_QUOTA:
+        # Setting a quota costs nothing and any live line may have one.
         return BulkLinePreview(line.pk, line.msisdn, line.holder_name, True, "", "", 0)
     if action == BulkAction.CHANGE_TARIFF:
         assert tariff is not None
@@ -204,11 +217,12 @@ def preview_bulk(
     action: str,
     tariff: Tariff | None = None,
     service: Service | None = None,
+    quota_minor: int | None = None,
 ) -> BulkPreview:
     """What the change would do to each line, and its total cost against what the account may
     spend. Each line is judged on its own as it is now (the run re-checks each line under its lock,
     so a line the balance no longer covers by the time its turn comes is refused then)."""
-    _check_target(action, tariff=tariff, service=service)
+    _check_target(action, tariff=tariff, service=service, quota_minor=quota_minor)
     if not lines:
         raise BulkNothingToDo()
     if len(lines) > MAX_LINES_PER_REQUEST:
@@ -240,10 +254,15 @@ def submit_bulk(
     actor: str,
     tariff: Tariff | None = None,
     service: Service | None = None,
+    quota_minor: int | None = None,
     selection: str = "",
 ) -> BulkRequest:
-    """Store the request with one pending item per line and queue its job after the commit."""
-    _check_target(action, tariff=tariff, service=service)
+    """Store the request with one pending item per line and queue its job after the commit.
+
+    With `set_quota`, `quota_minor` is the monthly quota to set on every line (None removes it)."""
+    _check_target(action, tariff=tariff, service=service, quota_minor=quota_minor)
+    if action != BulkAction.SET_QUOTA:
+        quota_minor = None
     if not lines:
         raise BulkNothingToDo()
     if len(lines) > MAX_LINES_PER_REQUEST:
@@ -260,6 +279,7 @@ def submit_bulk(
             action=action,
             tariff=tariff,
             service=service,
+            quota_minor=quota_minor,
             selection=selection[:200],
             requested_by=actor,
             total=len(unique_lines),
@@ -278,6 +298,7 @@ def submit_bulk(
                 "action": action,
                 "tariff": tariff.pk if tariff else None,
                 "service": service.pk if service else None,
+                "quota_minor": quota_minor,
                 "lines": len(unique_lines),
                 "selection": request.selection,
             },
@@ -311,6 +332,9 @@ def _apply_to_line(request: BulkRequest, line: Line) -> int:
         return changes.disconnect_service(
             line, service=request.service, actor=actor, idempotency_key=key
         ).total_minor
+    if request.action == BulkAction.SET_QUOTA:
+        lines_services.set_line_quota(line, limit_minor=request.quota_minor, actor=actor)
+        return 0
     if request.action == BulkAction.BLOCK:
         lines_services.block_line_voluntarily(line, actor=actor)
         return 0

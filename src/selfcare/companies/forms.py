@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from selfcare.companies.errors import InvalidTaxId
-from selfcare.companies.models import Role
+from selfcare.companies.models import BulkAction, Role
 from selfcare.companies.queries import list_region_choices
 from selfcare.companies.services import ACCOUNT_POSTPAID, ACCOUNT_PREPAID, clean_tax_id
 from selfcare.identity.errors import InvalidPhone
@@ -333,3 +333,63 @@ class InviteForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class BulkForm(forms.Form):
+    """A bulk change: the action, its target, and the lines (ticked ids, the lines list's filter, or
+    an uploaded CSV of numbers). The preview carries the chosen lines on as `line_ids`."""
+
+    action = forms.ChoiceField(label=_("Change"), choices=BulkAction.choices)
+    tariff = forms.TypedChoiceField(label=_("New tariff"), required=False, coerce=int, empty_value=None)
+    service = forms.TypedChoiceField(label=_("Service"), required=False, coerce=int, empty_value=None)
+    quota = forms.CharField(
+        label=_("Monthly quota (empty: no quota)"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+    numbers_file = forms.FileField(label=_("Or upload a CSV of numbers"), required=False)
+    line_ids = forms.CharField(required=False, widget=forms.HiddenInput)
+    by_filter = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    q = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
+    # The filter's tariff is any id (a line's old tariff may be closed now): the query checks it.
+    filter_tariff = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    status = forms.CharField(required=False, max_length=32, widget=forms.HiddenInput)
+    selection = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+
+    def __init__(
+        self,
+        *args: Any,
+        tariffs: list[tuple[int, str]] | None = None,
+        services: list[tuple[int, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        for name, choices in (("tariff", tariffs), ("service", services)):
+            field = self.fields[name]
+            assert isinstance(field, forms.TypedChoiceField)
+            field.choices = [("", "—"), *[(str(pk), label) for pk, label in choices or []]]
+
+    def clean_quota(self) -> int | None:
+        text = str(self.cleaned_data.get("quota") or "").strip()
+        if not text:
+            return None
+        try:
+            amount = parse_money(text, settings.SELFCARE_CURRENCY)
+        except InvalidAmount:
+            raise ValidationError(_("Enter an amount, for example 500.")) from None
+        if amount < 0:
+            raise ValidationError(_("Enter an amount, for example 500."))
+        return amount
+
+    def clean_line_ids(self) -> list[int]:
+        text = str(self.cleaned_data.get("line_ids") or "")
+        ids: list[int] = []
+        for part in text.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.isdigit() or len(part) > 18:
+                raise ValidationError(_("The chosen lines are not valid."))
+            ids.append(int(part))
+        return ids

@@ -536,3 +536,45 @@ def list_user_company_ids(user: Any, *, roles: tuple[str, ...]) -> list[int]:
 
 
 # --- end of the documents block -------------------------------------------------------------------------
+
+
+# --- Bulk changes: what the form offers and the lines a filter matches --------------------------------
+
+
+def list_bulk_tariff_choices() -> list[tuple[int, str]]:
+    """Tariffs a line may change to now (open for new), as (id, name), in catalog order."""
+    return [
+        (int(card.tariff.pk), pick_translation(card.tariff.name))
+        for card in catalog_queries.list_tariff_cards()
+    ]
+
+
+def list_bulk_service_choices() -> list[tuple[int, str]]:
+    """Services open for connection now, as (id, name), in catalog order (disconnecting a service
+    closed since is done from the line's page)."""
+    return [(int(s.pk), pick_translation(s.name)) for s in catalog_queries.list_services_for_offer()]
+
+
+def list_matching_lines(
+    company: Company, *, search: str = "", tariff_id: int | None = None, status: str = "", limit: int
+) -> list[Any]:
+    """Every line of the company the lines list's filter matches (up to `limit`), by number."""
+    return list(
+        lines_queries.list_account_lines(
+            int(company.account.pk), search=search, tariff_id=tariff_id, status=status
+        )[:limit]
+    )
+
+
+def member_names(company: Company) -> dict[str, str]:
+    """The audit actor ("user:<id>") of each member → their name, to say who made a request."""
+    return {f"user:{m.user_id}": m.user.get_full_name() or m.user.username for m in list_members(company)}
+
+
+def get_bulk_tariff(tariff_id: int) -> Any:
+    """A tariff offered for bulk change (open for new), or None."""
+    return next((c.tariff for c in catalog_queries.list_tariff_cards() if c.tariff.pk == tariff_id), None)
+
+
+def get_bulk_service(service_id: int) -> Any:
+    return catalog_queries.get_service(service_id)

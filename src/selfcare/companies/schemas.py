@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from ninja import Field, Schema
 
@@ -103,3 +104,75 @@ class InvitationOut(Schema):
 class RoleIn(Schema):
     role: str = Field(max_length=16)
     line_id: int | None = None  # for the employee role: one of the company's lines
+
+
+# --- Bulk changes ------------------------------------------------------------------------------------
+
+_ROW_ID = Field(ge=1, le=2**63 - 1)
+
+
+class CompanyBulkIn(Schema):
+    """A bulk change: the action, its target, and the lines by id or by number (any format)."""
+
+    # change_tariff | connect_service | disconnect_service | set_quota | block | unblock
+    action: str = Field(max_length=24)
+    tariff_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    service_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    quota_minor: int | None = Field(None, ge=0, le=2**63 - 1)  # set_quota: None removes the quota
+    line_ids: list[Annotated[int, _ROW_ID]] = Field(default_factory=list, max_length=10_000)
+    msisdns: list[Annotated[str, Field(max_length=32)]] = Field(default_factory=list, max_length=10_000)
+
+
+class CompanyBulkLinePreviewOut(Schema):
+    line_id: int
+    msisdn: str
+    holder_name: str
+    allowed: bool
+    code: str  # the refusal's stable code ("" when allowed)
+    message: str
+    cost_minor: int
+
+
+class CompanyBulkPreviewOut(Schema):
+    action: str
+    allowed_count: int
+    refused_count: int
+    total_cost_minor: int
+    balance_minor: int
+    available_minor: int  # what the account may still spend (balance down to its floor)
+    covered: bool  # the total cost is within what the account may spend
+    missing: list[str]  # numbers given that are not lines of this company
+    lines: list[CompanyBulkLinePreviewOut]
+
+
+class CompanyBulkRequestOut(Schema):
+    id: int
+    action: str
+    tariff_id: int | None
+    service_id: int | None
+    quota_minor: int | None
+    selection: str
+    requested_by: str
+    status: str  # queued | running | done
+    total: int
+    succeeded: int
+    failed: int
+    charged_minor: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class CompanyBulkItemOut(Schema):
+    line_id: int
+    msisdn: str
+    holder_name: str
+    status: str  # pending | succeeded | failed
+    code: str
+    message: str
+    charged_minor: int
+    processed_at: datetime | None
+
+
+class CompanyBulkReportOut(CompanyBulkRequestOut):
+    items: list[CompanyBulkItemOut]

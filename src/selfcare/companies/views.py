@@ -21,13 +21,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from selfcare.companies import queries, services
+from selfcare.companies import bulk, queries, services
 from selfcare.companies.access import company_page, page_line
-from selfcare.companies.errors import NumbersRefused
+from selfcare.companies.errors import BulkRequestInvalid, NumbersRefused
 from selfcare.companies.forms import (
     INITIAL_ROWS,
     ROWS_STEP,
     ApplicationForm,
+    BulkForm,
     ExistingPasswordForm,
     InviteForm,
     LineFilterForm,
@@ -41,6 +42,7 @@ from selfcare.identity.errors import TooManyRequests
 from selfcare.identity.http import client_of
 from selfcare.identity.services import actor_of
 from selfcare.kit.errors import BusinessError
+from selfcare.kit.i18n import pick_translation
 from selfcare.kit.phone import format_international
 
 DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600
@@ -198,6 +200,7 @@ def _context(access: CompanyAccess, **extra: object) -> dict[str, object]:
         "can_view_lines": access.can(Permission.VIEW_LINES),
         "can_view_members": access.can(Permission.VIEW_MEMBERS),
         "can_manage_members": access.can(Permission.MANAGE_MEMBERS),
+        "can_manage_lines": access.can(Permission.MANAGE_LINES),
         **extra,
     }
 
@@ -324,3 +327,168 @@ def member_remove(request: HttpRequest, access: CompanyAccess, membership_id: in
     else:
         messages.success(request, _("The member is removed."))
     return redirect("companies:members", company_id=access.company.pk)
+
+
+# --- Bulk changes ----------------------------------------------------------------------------------
+
+
+def _bulk_form(access: CompanyAccess, data: Any = None, files: Any = None, initial: Any = None) -> BulkForm:
+    return BulkForm(
+        data,
+        files,
+        initial=initial,
+        tariffs=queries.list_bulk_tariff_choices(),
+        services=queries.list_bulk_service_choices(),
+    )
+
+
+def _chosen_lines(access: CompanyAccess, form: BulkForm) -> tuple[list[Any], list[str], list[str], str]:
+    """The lines the form names (ticked ids, the filter, or the uploaded CSV), the numbers that are
+    not lines of this company, the CSV's rows that are not numbers, and how they were chosen."""
+    data = form.cleaned_data
+    upload = data.get("numbers_file")
+    if upload is not None:
+        content = upload.read(bulk.MAX_CSV_BYTES + 1)
+        if len(content) > bulk.MAX_CSV_BYTES:
+            raise BulkRequestInvalid(_("The file is too large."))
+        numbers = bulk.read_numbers_csv(content)
+        found, missing = bulk.find_company_lines(access.company, msisdns=numbers.numbers)
+        by_number = {line.msisdn: line for line in found}
+        ordered = [by_number[n] for n in numbers.numbers if n in by_number]
+        selection = _("CSV file: %(count)s numbers") % {"count": len(numbers.numbers)}
+        return ordered, missing, numbers.invalid, selection
+    if data.get("by_filter"):
+        found = queries.list_matching_lines(
+            access.company,
+            search=data.get("q") or "",
+            tariff_id=data.get("filter_tariff"),
+            status=data.get("status") or "",
+            limit=bulk.MAX_LINES_PER_REQUEST + 1,
+        )
+        return found, [], [], _("Lines matching the filter")
+    ids = data.get("line_ids") or []
+    found, _missing = bulk.find_company_lines(access.company, line_ids=ids)
+    if len({line.pk for line in found}) != len(set(ids)):
+        raise BulkRequestInvalid(_("Some of the chosen lines are not lines of this company."))
+    by_id = {line.pk: line for line in found}
+    ordered = [by_id[i] for i in dict.fromkeys(ids)]
+    return ordered, [], [], data.get("selection") or _("Ticked lines")
+
+
+def _targets(form: BulkForm) -> dict[str, Any]:
+    data = form.cleaned_data
+    action = data["action"]
+    tariff_id = data.get("tariff") if action == "change_tariff" else None
+    service_id = data.get("service") if action in ("connect_service", "disconnect_service") else None
+    return {
+        "action": action,
+        "tariff": queries.get_bulk_tariff(tariff_id) if tariff_id else None,
+        "service": queries.get_bulk_service(service_id) if service_id else None,
+        "quota_minor": data.get("quota") if action == "set_quota" else None,
+    }
+
+
+@company_page(Permission.MANAGE_LINES)
+@require_http_methods(["GET", "POST"])
+def bulk_page(request: HttpRequest, access: CompanyAccess) -> HttpResponse:
+    """Choose the change, preview it line by line, confirm. The preview carries the chosen lines on
+    as ids in the form: the confirmation posts them again, nothing is kept on the server."""
+    if request.method == "GET":
+        ticked = [value for value in request.GET.getlist("line") if value.isdigit()]
+        filter_form = LineFilterForm(request.GET or None, tariffs=queries.list_tariff_choices(access.company))
+        values = filter_form.values()
+        by_filter = request.GET.get("by_filter") == "1"
+        initial = {
+            "line_ids": ",".join(ticked),
+            "by_filter": by_filter,
+            "q": values["search"],
+            "filter_tariff": values["tariff_id"],
+            "status": values["status"],
+        }
+        form = _bulk_form(access, initial=initial)
+        chosen = 0
+        if by_filter:
+            chosen = len(
+                queries.list_matching_lines(
+                    access.company,
+                    search=values["search"],
+                    tariff_id=values["tariff_id"],
+                    status=values["status"],
+                    limit=bulk.MAX_LINES_PER_REQUEST + 1,
+                )
+            )
+        context = _context(access, form=form, ticked=len(ticked), by_filter=by_filter, chosen=chosen)
+        return render(request, "companies/bulk.html", context)
+    form = _bulk_form(access, request.POST, request.FILES)
+    status = 400
+    preview = None
+    missing: list[str] = []
+    invalid: list[str] = []
+    if form.is_valid():
+        try:
+            lines, missing, invalid, selection = _chosen_lines(access, form)
+            targets = _targets(form)
+            if "confirm" in request.POST:
+                submitted = bulk.submit_bulk(
+                    access.company,
+                    lines=lines,
+                    actor=actor_of(request.user),
+                    selection=selection,
+                    **targets,
+                )
+                return redirect(
+                    "companies:bulk-request", company_id=access.company.pk, request_id=submitted.pk
+                )
+            preview = bulk.preview_bulk(access.company, lines=lines, **targets)
+        except BusinessError as exc:
+            form.add_error(None, exc.render_message())
+        else:
+            status = 200
+            form = _bulk_form(
+                access,
+                initial={
+                    "action": targets["action"],
+                    "tariff": targets["tariff"].pk if targets["tariff"] else None,
+                    "service": targets["service"].pk if targets["service"] else None,
+                    "quota": form.data.get("quota", ""),
+                    "line_ids": ",".join(str(line.pk) for line in lines),
+                    "selection": selection,
+                },
+            )
+    context = _context(access, form=form, preview=preview, missing=missing, invalid=invalid)
+    return render(request, "companies/bulk.html", context, status=status)
+
+
+def _label_requests(access: CompanyAccess, requests: list[Any]) -> None:
+    """Who made each request (a member's name) and its target's name, for the templates."""
+    names = queries.member_names(access.company)
+    for found in requests:
+        found.requester = names.get(found.requested_by, found.requested_by)
+        product = found.tariff or found.service
+        found.target_name = pick_translation(product.name) if product is not None else ""
+
+
+@company_page(Permission.MANAGE_LINES)
+@require_GET
+def bulk_request(request: HttpRequest, access: CompanyAccess, request_id: int) -> HttpResponse:
+    found = bulk.get_bulk_request(access.company, request_id)
+    if found is None:
+        raise Http404
+    context = _context(access, bulk_request=found, running=found.status != "done")
+    if getattr(request, "htmx", False):
+        response = render(request, "companies/_bulk_progress.html", context)
+        if found.status == "done":
+            response["HX-Refresh"] = "true"  # the full report comes with the page
+        return response
+    context["items"] = bulk.list_bulk_items(found)
+    _label_requests(access, [found])
+    return render(request, "companies/bulk_request.html", context)
+
+
+@company_page(Permission.MANAGE_LINES)
+@require_GET
+def bulk_history(request: HttpRequest, access: CompanyAccess) -> HttpResponse:
+    requests = bulk.list_bulk_requests(access.company)
+    _label_requests(access, requests)
+    context = _context(access, requests=requests)
+    return render(request, "companies/bulk_history.html", context)
