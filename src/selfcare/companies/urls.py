@@ -16,6 +16,14 @@ urlpatterns = [
     path("<int:company_id>/", views.home, name="home"),
     path("<int:company_id>/lines/", views.lines, name="lines"),
     path("<int:company_id>/lines/<int:line_id>/", views.line, name="line"),
+    path(
+        "<int:company_id>/lines/<int:line_id>/call-detail/", views.line_call_detail, name="line-call-detail"
+    ),
+    path(
+        "<int:company_id>/lines/<int:line_id>/call-detail/code/",
+        views.line_call_detail_code,
+        name="line-call-detail-code",
+    ),
     path("<int:company_id>/members/", views.members, name="members"),
     path("<int:company_id>/members/<int:membership_id>/role/", views.member_role, name="member-role"),
     path("<int:company_id>/members/<int:membership_id>/remove/", views.member_remove, name="member-remove"),
