@@ -25,6 +25,7 @@ MATRIX = {
     Permission.MANAGE_LINES: {"admin"},
     Permission.VIEW_MEMBERS: {"admin"},
     Permission.MANAGE_MEMBERS: {"admin"},
+    Permission.ORDER_CALL_DETAIL: {"admin"},
 }
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from selfcare.api.problems import Problem
-from selfcare.api.subscriber import RowId
+from selfcare.api.subscriber import IdempotencyKey, RowId
 from selfcare.companies import bulk, queries, services
 from selfcare.companies.access import api_access, api_line
 from selfcare.companies.errors import BulkRequestInvalid, CompanyNotFound
@@ -34,14 +34,18 @@ from selfcare.companies.schemas import (
     LineOut,
     LinePageOut,
     LineSpendOut,
+    LineStatementIn,
+    LineStatementOut,
     MemberOut,
     RoleIn,
 )
 from selfcare.identity.auth import SubscriberBearer
+from selfcare.identity.http import client_of
 from selfcare.identity.services import actor_of
 from selfcare.kit.errors import BusinessError
 from selfcare.kit.i18n import pick_translation
 from selfcare.lines.services import normalize_number
+from selfcare.statements import services as statements
 
 router = Router(tags=["companies"], auth=SubscriberBearer())
 _ERRORS: dict[int, type[Problem]] = {401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem}
@@ -151,6 +155,77 @@ def get_line(request: HttpRequest, company_id: RowId, line_id: RowId) -> LineDet
             )
             for b in details.buckets
         ],
+    )
+
+
+# --- Call detail of a company line: an admin orders it through statements ------------------------------
+
+_STATEMENT_ERRORS: dict[int, type[Problem]] = {
+    400: Problem,
+    401: Problem,
+    402: Problem,
+    403: Problem,
+    404: Problem,
+    409: Problem,
+    422: Problem,
+    429: Problem,
+}
+
+
+@router.post(
+    "/{company_id}/lines/{line_id}/statements/code",
+    response={202: None, **_STATEMENT_ERRORS},
+    summary="Send the SMS code that confirms a line's call-detail order (to the admin's phone)",
+)
+def send_line_statement_code(request: HttpRequest, company_id: RowId, line_id: RowId) -> Status[None]:
+    access = api_access(request, company_id, Permission.ORDER_CALL_DETAIL)
+    api_line(access, line_id)
+    statements.request_order_code(request.user, client=client_of(request))
+    return Status(202, None)
+
+
+@router.post(
+    "/{company_id}/lines/{line_id}/statements",
+    response={201: LineStatementOut, **_STATEMENT_ERRORS},
+    summary="Order a company line's call detail (admins; the file is the admin's)",
+)
+def order_line_statement(
+    request: HttpRequest,
+    company_id: RowId,
+    line_id: RowId,
+    body: LineStatementIn,
+    idempotency_key: IdempotencyKey,
+) -> Status[LineStatementOut]:
+    access = api_access(request, company_id, Permission.ORDER_CALL_DETAIL)
+    line = api_line(access, line_id)
+    order = statements.order_statement(
+        request.user,
+        line=line,
+        period_start=body.period_start,
+        period_end=body.period_end,
+        categories=body.categories,
+        fmt=body.format,
+        by_email=body.by_email,
+        code=body.code,
+        idempotency_key=idempotency_key,
+        client=client_of(request),
+    )
+    order.refresh_from_db()
+    return Status(
+        201,
+        LineStatementOut(
+            id=order.public_id,
+            line_id=order.line_id,
+            msisdn=order.msisdn,
+            period_start=order.period_start,
+            period_end=order.period_end,
+            categories=list(order.categories),
+            format=order.format,
+            by_email=order.by_email,
+            status=order.status,
+            fee_minor=order.fee_minor,
+            created_at=order.created_at,
+        ),
     )
 
 

@@ -94,6 +94,8 @@ class Permission(StrEnum):
     MANAGE_LINES = "lines.manage"  # tariffs, services, quotas, blocks, bulk changes
     VIEW_MEMBERS = "members.view"
     MANAGE_MEMBERS = "members.manage"  # invite, change roles, remove
+    # Order the call detail of any company line (statements; the admin owns and downloads the file).
+    ORDER_CALL_DETAIL = "lines.call_detail"
 
 
 PERMISSIONS: dict[str, frozenset[Permission]] = {

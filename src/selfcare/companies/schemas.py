@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
+from uuid import UUID
 
 from ninja import Field, Schema
 
@@ -73,6 +74,37 @@ class LineDetailsOut(LineOut):
     fees_month_minor: int
     services: list[CompanyServiceOut]
     buckets: list[CompanyBucketOut]
+
+
+class LineStatementIn(Schema):
+    """An admin's order of a company line's call detail (the statements API's order, for a line)."""
+
+    period_start: date = Field(..., examples=["2026-02-01"])
+    period_end: date = Field(..., examples=["2026-02-28"])
+    categories: list[str] = Field(
+        ..., examples=[["calls", "sms", "data"]], description="calls, sms, data, other"
+    )
+    format: str = Field(..., examples=["pdf"], description="pdf, xlsx or csv")
+    by_email: bool = False
+    code: str = Field(
+        ..., max_length=12, examples=["123456"], description="The SMS code from POST …/statements/code."
+    )
+
+
+class LineStatementOut(Schema):
+    """The order; its status and download link are read through GET /api/v1/statements/{id}."""
+
+    id: UUID
+    line_id: int
+    msisdn: str
+    period_start: date
+    period_end: date
+    categories: list[str]
+    format: str
+    by_email: bool
+    status: str  # queued, generating, ready, failed, expired
+    fee_minor: int
+    created_at: datetime
 
 
 class MemberOut(Schema):

@@ -19,6 +19,14 @@ urlpatterns = [
     path("<int:company_id>/bulk/", views.bulk_page, name="bulk"),
     path("<int:company_id>/bulk/history/", views.bulk_history, name="bulk-history"),
     path("<int:company_id>/bulk/<int:request_id>/", views.bulk_request, name="bulk-request"),
+    path(
+        "<int:company_id>/lines/<int:line_id>/call-detail/", views.line_call_detail, name="line-call-detail"
+    ),
+    path(
+        "<int:company_id>/lines/<int:line_id>/call-detail/code/",
+        views.line_call_detail_code,
+        name="line-call-detail-code",
+    ),
     path("<int:company_id>/members/", views.members, name="members"),
     path("<int:company_id>/members/<int:membership_id>/role/", views.member_role, name="member-role"),
     path("<int:company_id>/members/<int:membership_id>/remove/", views.member_remove, name="member-remove"),

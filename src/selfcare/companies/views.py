@@ -29,6 +29,7 @@ from selfcare.companies.forms import (
     ROWS_STEP,
     ApplicationForm,
     BulkForm,
+    CallDetailForm,
     ExistingPasswordForm,
     InviteForm,
     LineFilterForm,
@@ -44,6 +45,7 @@ from selfcare.identity.services import actor_of
 from selfcare.kit.errors import BusinessError
 from selfcare.kit.i18n import pick_translation
 from selfcare.kit.phone import format_international
+from selfcare.statements import services as statements
 
 DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600
 
@@ -251,7 +253,81 @@ def lines(request: HttpRequest, access: CompanyAccess) -> HttpResponse:
 def line(request: HttpRequest, access: CompanyAccess, line_id: int) -> HttpResponse:
     found = page_line(access, line_id)
     details = queries.get_line_details(access.company, found)
-    return render(request, "companies/line.html", _context(access, details=details, line=found))
+    return render(
+        request,
+        "companies/line.html",
+        _context(
+            access,
+            details=details,
+            line=found,
+            can_order_call_detail=access.can(Permission.ORDER_CALL_DETAIL),
+        ),
+    )
+
+
+# --- Call detail of a company line: an admin orders it through statements ------------------------------
+
+
+@company_page(Permission.ORDER_CALL_DETAIL)
+@require_http_methods(["GET", "POST"])
+def line_call_detail(request: HttpRequest, access: CompanyAccess, line_id: int) -> HttpResponse:
+    """The statements order form for one company line. The admin owns the order: the code, the ready
+    SMS and e-mail go to them, and only they download the file (from the statements pages)."""
+    found = page_line(access, line_id)
+    today = statements.local_today()
+    initial = {
+        "period_start": today.replace(day=1),
+        "period_end": today,
+        "format": "pdf",
+        "categories": ["calls", "sms", "data", "other"],
+    }
+    form = CallDetailForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            placed = statements.order_statement(
+                request.user,
+                line=found,
+                period_start=data["period_start"],
+                period_end=data["period_end"],
+                categories=data["categories"],
+                fmt=data["format"],
+                by_email=data["by_email"],
+                code=data["code"],
+                idempotency_key=data["token"],
+                client=client_of(request),
+            )
+        except BusinessError as exc:
+            form.add_error(None, exc.render_message())
+            status = _status_for(exc)
+        else:
+            messages.success(request, _("Your order is placed. We will send an SMS when it is ready."))
+            return redirect("statements:detail", public_id=placed.public_id)
+    context = _context(
+        access,
+        line=found,
+        form=form,
+        earliest=statements.earliest_day(today),
+        email=statements.notify_email_for(request.user, found),
+        phone=getattr(request.user, "msisdn", "") or "",
+        retention_days=settings.SELFCARE_STATEMENT_RETENTION_DAYS,
+    )
+    return render(request, "companies/line_call_detail.html", context, status=status)
+
+
+@company_page(Permission.ORDER_CALL_DETAIL)
+@require_POST
+def line_call_detail_code(request: HttpRequest, access: CompanyAccess, line_id: int) -> HttpResponse:
+    """Send the SMS code that confirms the order, to the admin's own phone."""
+    found = page_line(access, line_id)
+    try:
+        statements.request_order_code(request.user, client=client_of(request))
+    except BusinessError as exc:
+        messages.error(request, exc.render_message())
+    else:
+        messages.info(request, _("A code is on its way by SMS. It is valid for 5 minutes."))
+    return redirect("companies:line-call-detail", company_id=access.company.pk, line_id=found.pk)
 
 
 @company_page(Permission.VIEW_MEMBERS)

@@ -215,6 +215,10 @@ def _is_eligible(msisdn: str, purpose: str) -> bool:
     status = _line_status(msisdn)
     if purpose == CodePurpose.REGISTRATION:
         return status == LINE_ACTIVE
+    if purpose == CodePurpose.STATEMENT:
+        # Asked only by a signed-in user for their own account's phone (statements'
+        # request_order_code): a company admin's phone need not be a line of ours.
+        return status != LINE_TERMINATED and _subscriber_by_msisdn(msisdn) is not None
     return status is not None and status != LINE_TERMINATED and _subscriber_by_msisdn(msisdn) is not None
 
 

@@ -27,6 +27,11 @@ class NoEmail(ValidationFailed):
     )
 
 
+class NoPhone(ValidationFailed):
+    code = "no_phone"
+    default_message = _("Call detail is confirmed by an SMS code, and your account has no phone number.")
+
+
 class WrongCode(ValidationFailed):
     code = "invalid_code"
     default_message = _("The code is wrong or has expired. Ask for a new one.")

@@ -15,7 +15,7 @@ import hmac
 import os
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ from selfcare.statements.errors import (
     LinkNotYours,
     NoCategories,
     NoEmail,
+    NoPhone,
     NotReady,
     OrderKeyReused,
     StatementGone,
@@ -64,6 +65,9 @@ REVENUE_ACCOUNT = "revenue:statements"
 INDIVIDUAL = "individual"  # lines.models.CustomerKind.INDIVIDUAL
 LINK_PURPOSE = "statement-download"
 GENERATION_ATTEMPTS = 3
+# What an order may ask, for other domains' order forms (the company cabinet's call detail of a line).
+CATEGORY_CHOICES = Category.choices
+FORMAT_CHOICES = Format.choices
 
 
 def _actor(user: Any) -> str:
@@ -122,8 +126,25 @@ def email_for(line: Any) -> str:
     return customer.email if customer.kind == INDIVIDUAL and customer.email else ""
 
 
+def is_own_order(order: StatementOrder) -> bool:
+    """Whether the order is of the owner's own line (a subscriber's), not a line they may order for
+    (a company admin's order of a company line: the holder is never told, the admin is)."""
+    return bool(order.user.msisdn) and order.user.msisdn == order.msisdn
+
+
+def notify_email_for(user: Any, line: Any) -> str:
+    """Where the ready e-mail of an order of `line` by `user` goes: for the user's own line the
+    customer's address (email_for); for a line they order as a company admin, their own address."""
+    if getattr(user, "msisdn", None) and user.msisdn == line.msisdn:
+        return email_for(line)
+    return str(getattr(user, "email", "") or "")
+
+
 def request_order_code(user: Any, *, client: identity.Client) -> None:
-    """Send the SMS code that confirms an order (identity's one-time codes, purpose "statement")."""
+    """Send the SMS code that confirms an order (identity's one-time codes, purpose "statement"), to
+    the ordering user's own phone (a company admin's too, whatever line they order)."""
+    if not getattr(user, "msisdn", None):
+        raise NoPhone()
     identity.request_code(user.msisdn or "", purpose=CODE_PURPOSE, client=client, actor=_actor(user))
 
 
@@ -134,6 +155,7 @@ class OrderRequest:
     categories: tuple[str, ...]
     format: str
     by_email: bool
+    line_id: int | None = None
 
 
 def validate_order(
@@ -160,6 +182,7 @@ def _same_request(order: StatementOrder, request: OrderRequest) -> bool:
         and tuple(order.categories) == request.categories
         and order.format == request.format
         and order.by_email == request.by_email
+        and order.line_id == request.line_id
     )
 
 
@@ -174,8 +197,14 @@ def order_statement(
     code: str,
     idempotency_key: str,
     client: identity.Client,
+    line: Any = None,
 ) -> StatementOrder:
     """Order the call detail of the user's line for [period_start, period_end] (local days).
+
+    `line`: another line the caller has already checked the user may order the call detail of (a
+    company admin and a line of their company, companies.services.order_line_statement). The user
+    stays the order's owner, the only one who may download it; the code, the ready SMS and e-mail go
+    to the user, never to the line's holder (notify_email_for).
 
     Asks a fresh SMS code (request_order_code). A key already used by this user returns that order
     (the code is not asked again: the first request used it); used with a different order it is
@@ -184,17 +213,19 @@ def order_statement(
     changes but the spent code. Generation starts once the order is committed.
     """
     actor = _actor(user)
-    line = own_line(user)
+    if line is None:
+        line = own_line(user)
     request = validate_order(
         period_start=period_start, period_end=period_end, categories=categories, fmt=fmt, by_email=by_email
     )
+    request = replace(request, line_id=line.pk)
     key = f"user:{user.pk}:{idempotency_key}"
     existing = StatementOrder.objects.filter(idempotency_key=key).first()
     if existing is not None:
         if not _same_request(existing, request):
             raise OrderKeyReused()
         return existing
-    if by_email and not email_for(line):
+    if by_email and not notify_email_for(user, line):
         raise NoEmail()
     # Outside the order's transaction: a wrong code must count as a wrong attempt even though no
     # order follows (identity limits the attempts per code and per number).
@@ -244,6 +275,8 @@ def order_statement(
                     "format": request.format,
                     "by_email": request.by_email,
                     "fee_minor": order.fee_minor,
+                    # An order of a line that is not the user's own (a company admin's): which one.
+                    **({} if line.msisdn == (user.msisdn or "") else {"line_id": line.pk}),
                 },
             )
             order_id = order.pk
@@ -378,14 +411,17 @@ def order_url(order: StatementOrder) -> str:
 
 def _notify_ready(order: StatementOrder, line: Any) -> None:
     period = f"{order.period_start:%d.%m.%Y} - {order.period_end:%d.%m.%Y}"
-    queue_sms(
-        order.msisdn,
-        template="statements.ready",
-        params={"period": period},
-        language=order.language,
-        actor="system:statements",
-    )
-    address = email_for(line) if order.by_email else ""
+    # A company admin's order of a company line: the admin is told, not the line's holder.
+    recipient = order.msisdn if is_own_order(order) else (order.user.msisdn or "")
+    if recipient:
+        queue_sms(
+            recipient,
+            template="statements.ready",
+            params={"period": period},
+            language=order.language,
+            actor="system:statements",
+        )
+    address = notify_email_for(order.user, line) if order.by_email else ""
     if address:
         order_id = order.pk
         transaction.on_commit(lambda: _send_ready_email(order_id, address), robust=True)

@@ -65,7 +65,13 @@ def _order_context(request: HttpRequest, order: StatementOrder) -> dict[str, Any
 @never_cache
 @login_required
 def order(request: HttpRequest) -> HttpResponse:
-    line = _line(request)
+    try:
+        line = services.own_line(request.user)
+    except NotFound:
+        # A company admin without a line of their own: their orders of company lines, no form.
+        if request.method == "POST":
+            raise Http404 from None
+        line = None
     today = services.local_today()
     initial = {
         "period_start": today.replace(day=1),
@@ -103,7 +109,8 @@ def order(request: HttpRequest) -> HttpResponse:
             "orders": queries.list_orders(request.user),
             "earliest": services.earliest_day(today),
             "today": today,
-            "email": services.email_for(line),
+            "has_line": line is not None,
+            "email": services.email_for(line) if line is not None else "",
             "fee": _money(settings.SELFCARE_STATEMENT_FEE_MINOR)
             if settings.SELFCARE_STATEMENT_FEE_MINOR
             else "",
@@ -133,7 +140,7 @@ def send_code(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 def detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    _line(request)
+    # The owner's order whatever line it is of (a company admin orders company lines'): no own line needed.
     try:
         found = queries.get_order(request.user, public_id)
     except OrderNotFound:
