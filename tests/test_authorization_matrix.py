@@ -52,6 +52,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from selfcare.api.urls import api
+from selfcare.documents.services import issue_month_documents, previous_month
 from selfcare.tmf.api import tmf_api
 from tests.companies.cabinet_world import World, bearer
 from tests.companies.cabinet_world import world_fixture as world_fixture  # the `world` fixture
@@ -159,8 +160,8 @@ EXPECTED: dict[str, str] = {
     "POST metrics": "DDDDDDDDD",
     "GET payments/": "DAADDDDDD",
     "POST payments/": "DAADDDDDD",
-    "GET payments/<uuid:public_id>/": "DDDDDDDDD",
-    "POST payments/<uuid:public_id>/": "DDDDDDDDD",
+    "GET payments/<uuid:public_id>/": "DADDDDDDD",
+    "POST payments/<uuid:public_id>/": "DADDDDDDD",
     "GET payments/cards/": "DAADDDDDD",
     "POST payments/cards/": "DAADDDDDD",
     "GET payments/cards/<int:card_id>/remove/": "DDDDDDDDD",
@@ -237,7 +238,7 @@ EXPECTED: dict[str, str] = {
     "GET /api/v1/companies/{company_id}/lines/{line_id}": "DDDAAADDD",
     "GET /api/v1/companies/{company_id}/members": "DDDADDDDD",
     "GET /api/v1/documents/": "DVVVVVVVV",
-    "GET /api/v1/documents/{document_id}/download": "DDDDDDDDD",
+    "GET /api/v1/documents/{document_id}/download": "DDDAADDDD",
     "GET /api/v1/help/contact": "PPPPPPPPP",
     "GET /api/v1/help/faq": "PPPPPPPPP",
     "GET /api/v1/help/requests": "DAAAAAAAA",
@@ -252,7 +253,7 @@ EXPECTED: dict[str, str] = {
     "GET /api/v1/payments/cards": "DAAAAAAAA",
     "GET /api/v1/payments/promised": "DAADDDDDD",
     "GET /api/v1/payments/promised/offer": "DAADDDDDD",
-    "GET /api/v1/payments/{payment_id}": "DDDDDDDDD",
+    "GET /api/v1/payments/{payment_id}": "DADDDDDDD",
     "GET /api/v1/ping": "PPPPPPPPP",
     "GET /api/v1/profile/": "DAADDDDDD",
     "GET /api/v1/recent-calls": "DAADDDDDD",
@@ -387,6 +388,7 @@ def _build(world: World) -> Matrix:
     from selfcare.ledger.models import Posting
     from selfcare.lines.services import add_black_list_entry
     from selfcare.support.services import create_request
+    from tests.payments.factories import start
 
     users: dict[str, Any] = {
         "anonymous": None,
@@ -408,6 +410,8 @@ def _build(world: World) -> Matrix:
     posting = Posting.objects.filter(account_id=line.account.ledger_account_id).order_by("id").first()
     entry = add_black_list_entry(line, number="+79001112233", actor="test")
     request = create_request(subscriber, subject="Roaming", message="Does it work?", actor="test")
+    payment = start(subscriber, line, amount_minor=50_000)
+    documents = issue_month_documents(world.company, month=previous_month(), actor="test")
     tokens = {name: bearer(user) for name, user in users.items()}
     web: dict[str, Client] = {}
     for name, user in users.items():
@@ -434,10 +438,12 @@ def _build(world: World) -> Matrix:
         "device_id": device.pk if device else missing,
         "card_id": missing,
         "provider": "fake",
-        "payment_id": uuid.uuid4(),
+        "payment_id": payment.public_id,
+        "payment_public_id": payment.public_id,
         "public_id": uuid.uuid4(),
         "order_id": uuid.uuid4(),
-        "document_id": uuid.uuid4(),
+        "document_id": documents[0].public_id,
+        "document_public_id": documents[0].public_id,
         "token": "no-such-token",
         "tracking": "no-such-tracking",
         "code": "no-such-code",
@@ -487,6 +493,12 @@ def _params(matrix: Matrix, route: str) -> dict[str, Any]:
     params = dict(matrix.params)
     if "help/requests/" in route:
         params["public_id"] = params["support_public_id"]
+    elif route.startswith(("GET payments/", "POST payments/")):
+        params["public_id"] = params["payment_public_id"]
+    elif "documents/download/" in route:
+        params["public_id"] = params["document_public_id"]
+    elif "fake-acquirer/" in route:
+        params["payment_id"] = "no-such-payment"
     return params
 
 
