@@ -92,6 +92,16 @@ EXPECTED: dict[str, str] = {
     "POST business/<int:company_id>/lines/": "DDDAAADDD",
     "GET business/<int:company_id>/lines/<int:line_id>/": "DDDAAADDD",
     "POST business/<int:company_id>/lines/<int:line_id>/": "DDDAAADDD",
+    "GET business/<int:company_id>/bulk/": "DDDADDDDD",
+    "POST business/<int:company_id>/bulk/": "DDDVDDDDD",
+    "GET business/<int:company_id>/bulk/<int:request_id>/": "DDDADDDDD",
+    "POST business/<int:company_id>/bulk/<int:request_id>/": "DDDDDDDDD",
+    "GET business/<int:company_id>/bulk/history/": "DDDADDDDD",
+    "POST business/<int:company_id>/bulk/history/": "DDDDDDDDD",
+    "GET business/<int:company_id>/lines/<int:line_id>/call-detail/": "DDDADDDDD",
+    "POST business/<int:company_id>/lines/<int:line_id>/call-detail/": "DDDADDDDD",
+    "GET business/<int:company_id>/lines/<int:line_id>/call-detail/code/": "DDDDDDDDD",
+    "POST business/<int:company_id>/lines/<int:line_id>/call-detail/code/": "DDDADDDDD",
     "GET business/<int:company_id>/members/": "DDDADDDDD",
     "POST business/<int:company_id>/members/": "DDDVDDDDD",
     "GET business/<int:company_id>/members/<int:membership_id>/remove/": "DDDDDDDDD",
@@ -208,7 +218,8 @@ EXPECTED: dict[str, str] = {
     "POST services/<slug:code>/<slug:action>/": "DDDDDDDDD",
     "GET spending/": "DAADDDDDD",
     "POST spending/": "DAADDDDDD",
-    "GET statements/": "DAADDDDDD",
+    # Anyone signed in sees their own orders (a company admin's orders of company lines; empty otherwise).
+    "GET statements/": "DAAAAAAAA",
     "POST statements/": "DAADDDDDD",
     "GET statements/<uuid:public_id>/": "DDDDDDDDD",
     "POST statements/<uuid:public_id>/": "DDDDDDDDD",
@@ -235,6 +246,12 @@ EXPECTED: dict[str, str] = {
     "GET /api/v1/changes/tariffs/{tariff_id}/preview": "DDDDDDDDD",
     "GET /api/v1/companies/{company_id}": "DDDAAADDD",
     "GET /api/v1/companies/{company_id}/lines": "DDDAAADDD",
+    "GET /api/v1/companies/{company_id}/bulk": "DDDADDDDD",
+    "GET /api/v1/companies/{company_id}/bulk/{request_id}": "DDDADDDDD",
+    "POST /api/v1/companies/{company_id}/bulk": "DDDADDDDD",
+    "POST /api/v1/companies/{company_id}/bulk/preview": "DDDADDDDD",
+    "POST /api/v1/companies/{company_id}/lines/{line_id}/statements": "DDDVDDDDD",
+    "POST /api/v1/companies/{company_id}/lines/{line_id}/statements/code": "DDDADDDDD",
     "GET /api/v1/companies/{company_id}/lines/{line_id}": "DDDAAADDD",
     "GET /api/v1/companies/{company_id}/members": "DDDADDDDD",
     "GET /api/v1/documents/": "DVVVVVVVV",
@@ -412,6 +429,9 @@ def _build(world: World) -> Matrix:
     request = create_request(subscriber, subject="Roaming", message="Does it work?", actor="test")
     payment = start(subscriber, line, amount_minor=50_000)
     documents = issue_month_documents(world.company, month=previous_month(), actor="test")
+    from selfcare.companies.bulk import submit_bulk
+
+    bulk_request = submit_bulk(world.company, lines=[world.second_line], action="block", actor="test")
     tokens = {name: bearer(user) for name, user in users.items()}
     web: dict[str, Client] = {}
     for name, user in users.items():
@@ -444,6 +464,7 @@ def _build(world: World) -> Matrix:
         "order_id": uuid.uuid4(),
         "document_id": documents[0].public_id,
         "document_public_id": documents[0].public_id,
+        "bulk_request_id": bulk_request.pk,
         "token": "no-such-token",
         "tracking": "no-such-tracking",
         "code": "no-such-code",
@@ -465,6 +486,21 @@ def _body(matrix: Matrix, route: str) -> dict[str, Any]:
             "role": "viewer",
         },
         "PATCH /api/v1/companies/{company_id}/members/{member_id}": {"role": "accountant"},
+        "POST /api/v1/companies/{company_id}/bulk/preview": {
+            "action": "block",
+            "line_ids": [matrix.world.second_line.pk],
+        },
+        "POST /api/v1/companies/{company_id}/bulk": {
+            "action": "block",
+            "line_ids": [matrix.world.second_line.pk],
+        },
+        "POST /api/v1/companies/{company_id}/lines/{line_id}/statements": {
+            "period_start": "2026-01-01",
+            "period_end": "2026-01-31",
+            "categories": ["calls"],
+            "format": "csv",
+            "code": "000000",
+        },
         "POST /api/v1/black-list/": {"number": "+79005550102"},
         "POST /api/v1/help/requests": {"subject": "Roaming", "message": "No data"},
         "POST /api/v1/statements/": {
@@ -499,6 +535,8 @@ def _params(matrix: Matrix, route: str) -> dict[str, Any]:
         params["public_id"] = params["document_public_id"]
     elif "fake-acquirer/" in route:
         params["payment_id"] = "no-such-payment"
+    if "/bulk/" in route or route.endswith("/bulk"):
+        params["request_id"] = params["bulk_request_id"]
     return params
 
 
