@@ -13,9 +13,12 @@ from collections.abc import Iterator
 import pytest
 from django.core.cache import cache
 from playwright.sync_api import Browser, Page, expect
+from pypdf import PdfReader
 from pytest_django.live_server_helper import LiveServer
 
 from selfcare.companies.models import Application, BulkItem, BulkRequest, Company, Membership
+from selfcare.documents.models import Document
+from selfcare.documents.services import issue_month_documents, previous_month
 from selfcare.identity.models import User
 from selfcare.identity.throttles import get_limiter
 from selfcare.ledger.queries import get_balance_minor
@@ -55,7 +58,7 @@ def click_and_wait(page: Page, locator: str, url_part: str) -> None:
         page.locator(locator).click()
 
 
-def test_apply_with_three_numbers_approve_in_the_back_office_and_accept_the_invitation(
+def test_apply_approve_accept_bulk_connect_from_a_csv_and_download_the_invoice(
     browser: Browser,
     live_server: LiveServer,
     fresh_limits: None,
@@ -202,5 +205,24 @@ def test_apply_with_three_numbers_approve_in_the_back_office_and_accept_the_invi
     expect(phone.locator(f"[data-testid=bulk-history] tr[data-request='{request.pk}']")).to_have_attribute(
         "data-status", "done"
     )
+
+    # When the month closes (the month-close job issues the closed month's invoice and act) and the
+    # admin opens the company's documents from the nav and downloads the invoice
+    issue_month_documents(company, month=previous_month(), actor="system:month-close")
+    click_and_wait(phone, "nav.cabinet-nav a:text('Documents')", rf"/business/documents/{company.pk}/$")
+    invoice_row = phone.locator("[data-testid=document-row][data-kind=invoice]")
+    expect(invoice_row).to_have_attribute("data-status", "ready")
+    with phone.expect_download() as download_info:
+        invoice_row.get_by_role("link").click()
+    saved = tmp_path / "invoice.pdf"
+    download_info.value.save_as(saved)
+
+    # Then it is the company's invoice as a PDF: its number and the company's name are in its text
+    invoice = Document.objects.get(company=company, kind="invoice")
+    text = "\n".join(page.extract_text() for page in PdfReader(str(saved)).pages)
+    assert saved.read_bytes().startswith(b"%PDF")
+    assert invoice.number in text
+    assert company.name in text
+    phone.screenshot(path=artifact_path("business-7-documents.png"), full_page=True)
     assert [m for m in console_messages if m.startswith(("error:", "pageerror:"))] == []
     assert [m for m in desk_messages if m.startswith("pageerror:")] == []

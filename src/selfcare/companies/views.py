@@ -203,6 +203,8 @@ def _context(access: CompanyAccess, **extra: object) -> dict[str, object]:
         "can_view_members": access.can(Permission.VIEW_MEMBERS),
         "can_manage_members": access.can(Permission.MANAGE_MEMBERS),
         "can_manage_lines": access.can(Permission.MANAGE_LINES),
+        # The invoices, acts and reconciliation statements (documents app: admins and accountants).
+        "can_see_documents": access.can(Permission.MANAGE_MONEY),
         **extra,
     }
 
