@@ -7,8 +7,9 @@ negative data rejected, schema-valid data accepted. Generation is bounded (FUZZ_
 no shrinking, no deadline) and deterministic, so a failure found in CI is found again on a laptop.
 
 The caller is a subscriber with a funded line on a bundle tariff, a data pack and the Black list on offer
-(bearer token from identity's services), and a network system with an API key of every scope. docs/api.md
-tells how to run it and what it covers.
+(bearer token from identity's services), and a network system with an API key of every scope. The company
+operations are fuzzed a second time as a company admin, with generated ids steered to the admin's own
+company, lines and members part of the time. docs/api.md tells how to run it and what it covers.
 """
 
 from __future__ import annotations
@@ -26,17 +27,23 @@ from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.checks import ignored_auth
 
 from selfcare.api.openapi import render
 from selfcare.api.urls import api
+from selfcare.companies.models import Membership, Role
 from selfcare.identity.models import User
 from selfcare.identity.services import Client as ServiceClient
 from selfcare.identity.services import create_api_key, issue_api_tokens
+from selfcare.lines.models import Line
 from selfcare.payments.providers import reset_provider_cache
 from selfcare.tmf.api import tmf_api
 from tests.cabinet.factories import make_black_list_service, make_subscriber
+from tests.companies.factories import make_company, make_member
 from tests.conftest import IN_CI
+from tests.factories import unique_msisdn
 from tests.tmf.conformance import SPEC_DIR, SPECS
 from tests.usage.factories import MB, make_numbering, make_pack
 
@@ -232,3 +239,161 @@ def test_every_implemented_tmf_operation_is_fuzzed():
     }
     # then each implemented one is fuzzed, and nothing else
     assert fuzzed == set(IMPLEMENTED_TMF)
+
+
+# --- the company operations again, as a company admin ---------------------------------------------------
+#
+# As the subscriber above, every company route is a 404 (not a member). The admin is a member of a company
+# with lines and people, and the ids the fuzzer draws are replaced, part of the time, by that company's own
+# (its id, its lines, its memberships, a line's number, a role that exists), so the routes' real answers
+# are checked too. Only a value that is already valid for its schema is replaced, by another valid one:
+# a negative case stays negative.
+
+MAX_ROW_ID = 2**63 - 1
+# What the `company_admin` fixture made, read by the hooks while Hypothesis draws (inside the test).
+OWN: dict[str, list[Any]] = {}
+
+company_schema = schemathesis.openapi.from_dict(json.loads(render(api)), config=_config()).include(
+    tag="companies"
+)
+company_schema.app = WSGI_APP
+company_schema.auth(refresh_interval=None, retry_on=[])(CallerCredentials)
+
+
+def _valid_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ROW_ID
+
+
+def _valid_text(max_length: int) -> Any:
+    return lambda value: isinstance(value, str) and len(value) <= max_length
+
+
+def _steer(values: dict[str, Any], choices: dict[str, tuple[Any, str]]) -> st.SearchStrategy[dict[str, Any]]:
+    """`values` with each field named in `choices` kept or swapped for one of OWN[key], when it is valid."""
+    if not isinstance(values, dict):
+        return st.just(values)
+    fields: dict[str, st.SearchStrategy[Any]] = {}
+    for name, (is_valid, key) in choices.items():
+        if name in values and is_valid(values[name]) and OWN.get(key):
+            # the drawn value half of the time, the company's own the other half
+            fields[name] = st.one_of(st.just(values[name]), st.sampled_from(OWN[key]))
+    if not fields:
+        return st.just(values)
+    return st.fixed_dictionaries(fields).map(lambda own: {**values, **own})
+
+
+@company_schema.hook
+def flatmap_path_parameters(ctx: Any, path_parameters: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    return _steer(
+        path_parameters,
+        {
+            "company_id": (_valid_id, "company_id"),
+            "line_id": (_valid_id, "line_id"),
+            "member_id": (_valid_id, "member_id"),
+        },
+    )
+
+
+@company_schema.hook
+def flatmap_body(ctx: Any, body: Any) -> st.SearchStrategy[Any]:
+    return _steer(
+        body,
+        {
+            "role": (_valid_text(16), "role"),
+            "line_id": (_valid_id, "line_id"),
+            "line": (_valid_text(32), "line_msisdn"),
+            "phone": (_valid_text(32), "phone"),
+        },
+    )
+
+
+@pytest.fixture
+def company_admin(caller: Caller) -> Iterator[User]:
+    # The subscriber's fixture sets up the app and the network key; the bearer token becomes the admin's.
+    company = make_company(lines=3)
+    admin = make_member(company, Role.ADMIN, name="Fuzz Admin")
+    make_member(company, Role.VIEWER, name="Fuzz Viewer")
+    make_member(company, Role.EMPLOYEE, name="Fuzz Employee")
+    pair = issue_api_tokens(admin, device_id="fuzzer-admin", client=APP, method="test")
+    CREDENTIALS["SubscriberBearer"] = {"Authorization": f"Bearer {pair.access_token}"}
+    lines = list(
+        Line.objects.filter(account_id=company.account_id).order_by("id").values_list("id", "msisdn")
+    )
+    members = Membership.objects.filter(company=company).order_by("id")
+    OWN.update(
+        company_id=[company.pk],
+        line_id=[line_id for line_id, _ in lines],
+        line_msisdn=[msisdn for _, msisdn in lines],
+        member_id=list(members.values_list("id", flat=True)),
+        role=[role.value for role in Role],
+        phone=[unique_msisdn(), unique_msisdn()],
+    )
+    try:
+        yield admin
+    finally:
+        OWN.clear()
+
+
+@company_schema.parametrize()
+@_hypothesis
+def test_api_v1_company_admin(case: Any, company_admin: User) -> None:
+    # given an admin of a company with three lines, a viewer and an employee (the company_admin fixture)
+    _call(case)
+
+
+def test_every_company_operation_answers_the_admin_as_documented(company_admin: User) -> None:
+    # given one schema-valid request per company operation, on the admin's own company and objects
+    company_id, line_id = OWN["company_id"][0], OWN["line_id"][0]
+    viewer_id = OWN["member_id"][1]
+    requests = {
+        ("GET", "/api/v1/companies/{company_id}"): ({"company_id": company_id}, None),
+        ("GET", "/api/v1/companies/{company_id}/lines"): ({"company_id": company_id}, None),
+        ("GET", "/api/v1/companies/{company_id}/lines/{line_id}"): (
+            {"company_id": company_id, "line_id": line_id},
+            None,
+        ),
+        ("GET", "/api/v1/companies/{company_id}/members"): ({"company_id": company_id}, None),
+        ("POST", "/api/v1/companies/{company_id}/invitations"): (
+            {"company_id": company_id},
+            {
+                "name": "Ivan Petrov",
+                "phone": OWN["phone"][0],
+                "role": "employee",
+                "line": OWN["line_msisdn"][0],
+            },
+        ),
+        ("PATCH", "/api/v1/companies/{company_id}/members/{member_id}"): (
+            {"company_id": company_id, "member_id": viewer_id},
+            {"role": "accountant"},
+        ),
+    }
+    statuses = {}
+    for (method, path), (path_parameters, body) in requests.items():
+        operation = company_schema[path][method]
+        kwargs: dict[str, Any] = {"path_parameters": path_parameters}
+        if body is not None:
+            kwargs["body"] = body
+        # when the admin sends it with the bearer token
+        case = operation.Case(**kwargs)
+        response = case.call(headers=CREDENTIALS["SubscriberBearer"])
+        # (every check but `ignored_auth`: these credentials are real, not generated ones it can remove)
+        case.validate_response(response, excluded_checks=[ignored_auth])
+        statuses[(method, path)] = response.status_code
+    # then each is answered as documented, with the 2xx of a request the admin may make
+    assert set(statuses.values()) <= {200, 201}
+    assert statuses[("POST", "/api/v1/companies/{company_id}/invitations")] == 201
+
+
+def test_every_company_operation_is_fuzzed_as_an_admin():
+    # given the operations of the document tagged `companies`
+    paths = json.loads(render(api))["paths"]
+    company_operations = {
+        operation["operationId"]
+        for methods in paths.values()
+        for operation in methods.values()
+        if "companies" in operation.get("tags", [])
+    }
+    # then the admin's fuzzing covers each of them, and nothing else
+    fuzzed = {result.ok().definition.raw["operationId"] for result in company_schema.get_all_operations()}
+    assert fuzzed == company_operations
+    assert len(fuzzed) == 6

@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from selfcare.api.problems import Problem
+from selfcare.api.subscriber import RowId
 from selfcare.cabinet import queries
 from selfcare.cabinet.errors import PeriodBackwards
 from selfcare.cabinet.schemas import (
@@ -331,7 +332,10 @@ def usage_record(request: HttpRequest, record_id: int) -> UsageRecordOut:
     ),
 )
 def history_item(
-    request: HttpRequest, transaction_id: int, records_limit: int = RECORDS_PAGE_SIZE, records_offset: int = 0
+    request: HttpRequest,
+    transaction_id: RowId,
+    records_limit: int = RECORDS_PAGE_SIZE,
+    records_offset: int = 0,
 ) -> HistoryItemDetailOut:
     line = _line(request)
     item = queries.get_history_item(line, transaction_id)

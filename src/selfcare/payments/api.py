@@ -100,10 +100,14 @@ def create_topup(request: HttpRequest, body: TopUpIn, idempotency_key: Idempoten
     return Status(201, _payment(payment))
 
 
+MAX_OFFSET = 1_000_000
+
+
 @router.get("/", response={200: list[PaymentOut], **_ERRORS}, summary="Payment history")
 def list_payments(request: HttpRequest, limit: int = 50, offset: int = 0) -> list[PaymentOut]:
     line = subscriber_line(request)
     limit = max(1, min(limit, 200))
+    offset = max(0, min(offset, MAX_OFFSET))  # negative or past any history: an empty page, not a 500
     rows = queries.list_payments(request.user, account_id=line.account_id, limit=offset + limit)
     return [_payment(p) for p in list(rows)[offset:]]
 
