@@ -91,6 +91,17 @@ own_schema.app = WSGI_APP
 # The credentials of the current test's caller, by security scheme; the `caller` fixture fills it in.
 CREDENTIALS: dict[str, dict[str, str]] = {}
 
+# schemathesis builds the cases of its examples and coverage phases when the tests are collected, and asks
+# the auth provider then, before any fixture ran. It gets a stand-in naming the scheme, which `_call`
+# swaps for the caller's credentials; without it those cases would carry schemathesis' own generated
+# `Authorization: Bearer ` and never get past the 401.
+SCHEME_HEADERS = {"SubscriberBearer": "Authorization", "NetworkApiKey": "X-API-Key"}
+LATER = "fuzz-credentials-of:"
+
+
+def _credentials(scheme: str) -> dict[str, str]:
+    return CREDENTIALS.get(scheme) or {SCHEME_HEADERS[scheme]: f"{LATER}{scheme}"}
+
 
 @own_schema.auth(refresh_interval=None, retry_on=[])
 class CallerCredentials:
@@ -103,7 +114,7 @@ class CallerCredentials:
         headers: dict[str, str] = {}
         for requirement in case.operation.definition.raw.get("security", []):
             for scheme in requirement:
-                headers.update(CREDENTIALS.get(scheme, {}))
+                headers.update(_credentials(scheme))
         return headers
 
     def set(self, case: Any, data: dict[str, str], ctx: Any) -> None:
@@ -146,6 +157,9 @@ def caller(db: Any, settings: Any) -> Iterator[Caller]:
 
 
 def _call(case: Any) -> None:
+    for name, value in list((case.headers or {}).items()):
+        if isinstance(value, str) and value.startswith(LATER):
+            case.headers[name] = CREDENTIALS[value.removeprefix(LATER)][name]
     # when the generated request is sent through the WSGI application
     # then every check passes: no server error, the status, content type, headers and body are the ones
     # the contract documents, bad input is refused and good input is not (schemathesis raises otherwise)
@@ -188,7 +202,7 @@ def _tmf_schema(api_name: str) -> Any:
         and a top-up our Idempotency-Key (a transport header TMF leaves to the implementation)."""
 
         def get(self, case: Any, ctx: Any) -> dict[str, str]:
-            headers = dict(CREDENTIALS.get("SubscriberBearer", {}))
+            headers = dict(_credentials("SubscriberBearer"))
             if case.method.upper() == "POST":
                 headers["Idempotency-Key"] = f"fuzz-{uuid.uuid4()}"
             return headers

@@ -9,7 +9,6 @@ or its account, so anyone else's is a 404, the same answer as for one that does 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 from urllib.parse import urlencode
 
@@ -18,7 +17,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from selfcare.api.problems import Problem
-from selfcare.api.subscriber import RowId
+from selfcare.api.subscriber import IsoDay, RowId
 from selfcare.cabinet import queries
 from selfcare.cabinet.errors import PeriodBackwards
 from selfcare.cabinet.schemas import (
@@ -272,8 +271,8 @@ def _item_fields(item: queries.HistoryItem) -> dict[str, Any]:
 def history(
     request: HttpRequest,
     kind: HistoryKind | None = None,
-    since: date | None = None,
-    until: date | None = None,
+    since: IsoDay | None = None,
+    until: IsoDay | None = None,
     limit: int = HISTORY_PAGE_SIZE,
     offset: int = 0,
 ) -> HistoryPageOut:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ninja import Field, Schema
+from pydantic import StrictInt
 
 
 class UsageRecordIn(Schema):
@@ -13,8 +14,9 @@ class UsageRecordIn(Schema):
     started_at: str = Field(
         ..., examples=["2026-03-02T09:15:00+03:00"], description="ISO 8601 with a UTC offset."
     )
-    duration_s: int = Field(0, description="Voice: seconds of conversation.")
-    volume_bytes: int = Field(0, description="Data: bytes up and down.")
+    # Strict: a network element that sends `true` or "12" for a count has a bug worth refusing.
+    duration_s: StrictInt = Field(0, description="Voice: seconds of conversation.")
+    volume_bytes: StrictInt = Field(0, description="Data: bytes up and down.")
     counterparty: str = Field("", max_length=32, description="The other number (calls, SMS), E.164.")
     roaming_zone: str = Field("", max_length=32, description="Roaming zone code while abroad; empty at home.")
     cell: str = Field("", max_length=32)
