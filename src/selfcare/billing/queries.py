@@ -9,6 +9,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Sum
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 from selfcare.billing.errors import LineBlockedBySubscriber, LineBlockedForDebt, NotABlackListService
 from selfcare.billing.models import FeeCharge, FeeStatus, ProductChange, ProductKind
@@ -21,6 +23,31 @@ from selfcare.lines import services as lines_services
 from selfcare.lines.errors import LineTerminated, ServiceRequiredBy
 
 BLACK_LIST_KIND = "black_list"
+
+# What the subscriber cabinet and the company pages call each kind of spending (the "this month by
+# category" breakdowns): ledger transaction kinds of fees, and usage record kinds of usage charges.
+SPENDING_CATEGORIES: tuple[tuple[str, Promise], ...] = (
+    ("calls", gettext_lazy("Calls")),
+    ("sms", gettext_lazy("SMS")),
+    ("data", gettext_lazy("Mobile internet")),
+    ("subscription", gettext_lazy("Subscription fees")),
+    ("services", gettext_lazy("Services")),
+    ("other", gettext_lazy("Other")),
+)
+SPENDING_CATEGORY_OF_KIND = {
+    "tariff_fee": "subscription",
+    "tariff_change_fee": "subscription",
+    "service_fee": "services",
+    "service_connect_fee": "services",
+    "black_list_entry_fee": "services",
+}
+SPENDING_CATEGORY_OF_RECORD = {
+    "voice_out": "calls",
+    "voice_in": "calls",
+    "sms_out": "sms",
+    "sms_in": "sms",
+    "data": "data",
+}
 
 
 def list_fee_charges(*, line_id: int, limit: int = 50) -> list[FeeCharge]:

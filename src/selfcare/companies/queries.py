@@ -10,8 +10,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy
 
 from selfcare.billing import queries as billing_queries
 from selfcare.catalog import queries as catalog_queries
@@ -189,28 +187,10 @@ def start_page_line_id(access: CompanyAccess) -> int | None:
 NOT_SPENDING_KINDS = ("promised_repay", "promised_collect")
 TOP_LINES = 10
 
-SPENDING_CATEGORIES: tuple[tuple[str, Promise], ...] = (
-    ("calls", gettext_lazy("Calls")),
-    ("sms", gettext_lazy("SMS")),
-    ("data", gettext_lazy("Mobile internet")),
-    ("subscription", gettext_lazy("Subscription fees")),
-    ("services", gettext_lazy("Services")),
-    ("other", gettext_lazy("Other")),
-)
-_CATEGORY_OF_KIND = {
-    "tariff_fee": "subscription",
-    "tariff_change_fee": "subscription",
-    "service_fee": "services",
-    "service_connect_fee": "services",
-    "black_list_entry_fee": "services",
-}
-_CATEGORY_OF_RECORD = {
-    "voice_out": "calls",
-    "voice_in": "calls",
-    "sms_out": "sms",
-    "sms_in": "sms",
-    "data": "data",
-}
+# The spending categories are billing's: the subscriber cabinet and the company pages show the same.
+SPENDING_CATEGORIES = billing_queries.SPENDING_CATEGORIES
+_CATEGORY_OF_KIND = billing_queries.SPENDING_CATEGORY_OF_KIND
+_CATEGORY_OF_RECORD = billing_queries.SPENDING_CATEGORY_OF_RECORD
 
 
 def operator_tz() -> ZoneInfo:
