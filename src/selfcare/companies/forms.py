@@ -20,9 +20,7 @@ from selfcare.companies.services import ACCOUNT_POSTPAID, ACCOUNT_PREPAID, clean
 from selfcare.identity.errors import InvalidPhone
 from selfcare.identity.services import normalize_number, validate_subscriber_password
 from selfcare.identity.validators import PASSWORD_MAX_LENGTH
-from selfcare.kit.idempotency import new_key
 from selfcare.kit.money import InvalidAmount, parse_money
-from selfcare.statements import services as statements
 
 # The empty rows a new application starts with, and how many more the "more rows" button adds.
 INITIAL_ROWS = 3
@@ -317,41 +315,6 @@ class LineFilterForm(forms.Form):
 
 
 # --- Call detail of a company line (an admin's order; statements makes and keeps the file) ----------------
-
-
-class CallDetailForm(forms.Form):
-    """The statements order form (statements.forms.OrderForm) for a company line: same fields and
-    words, the choices from statements.services."""
-
-    period_start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    period_end = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
-    categories = forms.MultipleChoiceField(
-        label=_("What to include"),
-        choices=statements.CATEGORY_CHOICES,
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": _("Choose at least one kind of event.")},
-    )
-    format = forms.ChoiceField(label=_("Format"), choices=statements.FORMAT_CHOICES, widget=forms.RadioSelect)
-    by_email = forms.BooleanField(label=_("Also send me an e-mail when it is ready"), required=False)
-    code = forms.CharField(
-        label=_("Code from the SMS"),
-        max_length=12,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
-    )
-    # The idempotency key of this order: a double submit places one order.
-    token = forms.CharField(widget=forms.HiddenInput)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.fields["token"].initial = new_key()
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        start, end = cleaned.get("period_start"), cleaned.get("period_end")
-        if start and end and start > end:
-            self.add_error("period_end", _("The last day cannot be before the first."))
-        return cleaned
 
 
 class InviteForm(forms.Form):

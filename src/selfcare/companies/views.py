@@ -29,7 +29,6 @@ from selfcare.companies.forms import (
     ROWS_STEP,
     ApplicationForm,
     BulkForm,
-    CallDetailForm,
     ExistingPasswordForm,
     InviteForm,
     LineFilterForm,
@@ -46,6 +45,9 @@ from selfcare.kit.errors import BusinessError
 from selfcare.kit.i18n import pick_translation
 from selfcare.kit.phone import format_international
 from selfcare.statements import services as statements
+
+# A company line's call detail is ordered with the very form of the subscriber's own order.
+from selfcare.statements.forms import OrderForm
 
 DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600
 
@@ -283,7 +285,7 @@ def line_call_detail(request: HttpRequest, access: CompanyAccess, line_id: int) 
         "format": "pdf",
         "categories": ["calls", "sms", "data", "other"],
     }
-    form = CallDetailForm(request.POST or None, initial=initial)
+    form = OrderForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -65,9 +65,6 @@ REVENUE_ACCOUNT = "revenue:statements"
 INDIVIDUAL = "individual"  # lines.models.CustomerKind.INDIVIDUAL
 LINK_PURPOSE = "statement-download"
 GENERATION_ATTEMPTS = 3
-# What an order may ask, for other domains' order forms (the company cabinet's call detail of a line).
-CATEGORY_CHOICES = Category.choices
-FORMAT_CHOICES = Format.choices
 
 
 def _actor(user: Any) -> str:
