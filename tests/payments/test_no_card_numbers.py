@@ -22,9 +22,14 @@ from tests.payments.test_views import pay_on_hosted_page, signed_in, start_on_pa
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DIGIT_RUNS = re.compile(r"(?<!\d)\d{13,19}(?!\d)")
+# Hashes, tokens and ids written in hex (session keys, token hashes, request ids): a long one often holds
+# 13 decimal digits in a row by chance, and one in ten of those passes the Luhn check. They are not
+# card numbers, so they are taken out before the scan (a card number is never written inside one).
+HEX_WORDS = re.compile(r"(?<![0-9A-Za-z])(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{20,}(?![0-9A-Za-z])")
 
 
 def card_like_numbers(text: str) -> list[str]:
+    text = HEX_WORDS.sub(" ", text)
     return [n for n in DIGIT_RUNS.findall(text) if acquirer.luhn_valid(n) and not n.startswith("89")]
 
 
@@ -37,8 +42,9 @@ def database_dump() -> str:
 
 
 def test_no_card_number_reaches_the_database_or_the_logs(capfd: Any, caplog: Any):
-    # (the scanner does find a card number when there is one)
+    # (the scanner does find a card number when there is one, and passes over hex hashes and ICCIDs)
     assert card_like_numbers(f"pan={SUCCESS};iccid=8970100000000000018") == [SUCCESS]
+    assert card_like_numbers(f"token_hash=ab{SUCCESS}cdef0123456789") == []
 
     # given a subscriber paying with every test card on the hosted page, saving one card
     user, line = make_subscriber()
